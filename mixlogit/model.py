@@ -1,0 +1,472 @@
+"""The latent-class (mixed) multinomial logit model.
+
+:class:`MixedMultinomialLogit` is a statsmodels likelihood model: construct it
+from arrays or with :meth:`~MixedMultinomialLogit.from_formula`, call
+:meth:`~MixedMultinomialLogit.fit`, and get a
+:class:`~mixlogit.results.MixedMultinomialLogitResults`.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from statsmodels.base.model import LikelihoodModel
+
+from .covariance import CovarianceInputs, covariance
+from .data import ChoiceData
+from .exceptions import (ConvergenceWarning, EmptyClassWarning, EstimationError,
+                         SpecificationError, StartsWarning, warn)
+from .formula import FormulaSpec, design_for, parse_formulas
+from .kernels import log_class_shares, situation_softmax
+from .likelihood import Estimate, Likelihood, estimate
+from .params import ParamLayout
+from .starts import make_starts
+
+__all__ = ["MixedMultinomialLogit"]
+
+#: statsmodels optimizers accepted by ``fit(method=...)`` besides ``"em"``
+DIRECT_METHODS = ("newton", "bfgs", "lbfgs", "nm", "cg", "ncg", "powell")
+
+
+class MixedMultinomialLogit(LikelihoodModel):
+    """Finite mixture of conditional (multinomial) logits: the latent-class logit.
+
+    A population holds ``k_classes`` unobserved classes; class k has taste
+    vector beta_k, and a decision maker of class k chooses alternative j in
+    situation t with probability ``exp(x_tj' beta_k) / sum_l exp(x_tl' beta_k)``.
+    A decision maker keeps his class across his situations (``panel``).
+
+    Parameters
+    ----------
+    endog : array_like, shape (n,)
+        1 for the chosen alternative of each situation, 0 otherwise (long
+        format: one row per situation and alternative).
+    exog : array_like, shape (n, L)
+        Alternative attributes with class-specific coefficients.
+    groups : array_like, shape (n,)
+        Choice-situation id of each row (as in statsmodels' ``ConditionalLogit``).
+    panel : array_like, shape (n,), optional
+        Decision-maker id; without it each situation is its own decision maker.
+    k_classes : int
+        Number of latent classes, at least 1.
+    exog_invariant : array_like, shape (n, Lv), optional
+        Attributes whose coefficient is shared by all classes.
+    exog_membership : array_like, shape (n, Lz), optional
+        Decision-maker covariates of class membership (constant within each
+        decision maker); a constant is always included.
+    weights : array_like, shape (n,), optional
+        Frequency weight of each decision maker, repeated on its rows.
+    availability : array_like, shape (n,), optional
+        0 marks an alternative unavailable in its situation.
+
+    Notes
+    -----
+    The log-likelihood is ``sum_n w_n log sum_k pi_nk prod_t P_k(y_nt)`` with
+    ``pi_nk`` a multinomial logit in the membership covariates (plain shares
+    without them). Rows are sorted internally by decision maker and situation;
+    results map back to the input order. See ``ALGORITHMS.md`` for the
+    estimation method.
+
+    Examples
+    --------
+    >>> import mixlogit as mx
+    >>> df = mx.datasets.electricity.load()
+    >>> model = mx.MixedMultinomialLogit.from_formula(
+    ...     "choice ~ pf + cl + loc + wk + tod + seas - 1", df,
+    ...     groups="chid", panel="id", k_classes=2)
+    >>> res = model.fit(n_starts=2, seed=0)
+    >>> res.k_classes
+    2
+    """
+
+    def __init__(self, endog, exog, *, groups, panel=None, k_classes: int,
+                 exog_invariant=None, exog_membership=None, weights=None, availability=None,
+                 exog_names: Sequence[str] | None = None,
+                 invariant_names: Sequence[str] | None = None,
+                 membership_names: Sequence[str] | None = None,
+                 formula_spec: FormulaSpec | None = None,
+                 argument_names: dict[str, str] | None = None,
+                 data_index: pd.Index | None = None):
+        choice_data = ChoiceData.from_arrays(
+            endog, exog, groups=groups, panel=panel, exog_invariant=exog_invariant,
+            exog_membership=exog_membership, weights=weights, availability=availability,
+            exog_names=exog_names, invariant_names=invariant_names,
+            membership_names=membership_names, argument_names=argument_names)
+        if isinstance(k_classes, (bool, np.bool_)) or not isinstance(k_classes, (int, np.integer)):
+            raise SpecificationError(f"k_classes must be a whole number >= 1, got {k_classes!r}")
+        k_classes = int(k_classes)
+        if k_classes < 1:
+            raise SpecificationError(f"k_classes must be at least 1, got {k_classes}")
+        if k_classes > choice_data.n_decision_makers:
+            raise SpecificationError(
+                f"k_classes={k_classes} exceeds the number of decision makers "
+                f"({choice_data.n_decision_makers}); use fewer classes"
+            )
+        self.choice_data = choice_data
+        self.k_classes = k_classes
+        self.layout = ParamLayout(k_classes, choice_data.exog_names, choice_data.invariant_names,
+                                  choice_data.membership_names)
+        self.formula_spec = formula_spec
+        self.data_index = data_index
+        super().__init__(choice_data.chosen.astype(float), choice_data.exog, missing="none")
+        self.k_extra = 0
+        self.df_model = self.layout.n_params
+        self.nobs = choice_data.n_rows
+        self.data_frame: pd.DataFrame | None = None
+
+    # ------------------------------------------------------------- builders
+    @classmethod
+    def from_formula(cls, formula: str, data: pd.DataFrame, *, groups: str, panel: str | None = None,
+                     k_classes: int, invariant: str | None = None, membership: str | None = None,
+                     weights: str | None = None, availability: str | None = None,
+                     subset=None, drop_cols=None, **kwargs) -> "MixedMultinomialLogit":
+        """Build the model from patsy formulas over a long-format DataFrame.
+
+        Parameters
+        ----------
+        formula : str
+            ``"choice ~ terms"``: the 0/1 chosen column and the terms with
+            class-specific coefficients. Patsy's intercept is removed (it is not
+            identified); categorical terms such as ``C(alt)`` are coded against a
+            reference level.
+        data : DataFrame
+            One row per (choice situation, alternative).
+        groups : str
+            Column with the choice-situation id.
+        panel : str, optional
+            Column with the decision-maker id.
+        k_classes : int
+            Number of latent classes.
+        invariant : str, optional
+            Right-hand-side formula of terms with a coefficient shared by all classes.
+        membership : str, optional
+            Right-hand-side formula of decision-maker covariates of class membership.
+        weights : str, optional
+            Column with frequency weights of decision makers.
+        availability : str, optional
+            Column with 1 for available alternatives and 0 otherwise.
+
+        Returns
+        -------
+        MixedMultinomialLogit
+
+        Examples
+        --------
+        >>> import mixlogit as mx
+        >>> df = mx.datasets.electricity.load()
+        >>> m = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ pf + cl - 1", df, groups="chid", panel="id", k_classes=2)
+        >>> m.param_names[:2]
+        ['class1:pf', 'class1:cl']
+        """
+        if subset is not None or drop_cols is not None or kwargs:
+            unknown = sorted(kwargs) + (["subset"] if subset is not None else []) \
+                + (["drop_cols"] if drop_cols is not None else [])
+            raise SpecificationError(
+                f"from_formula: unsupported arguments {unknown}; filter the DataFrame before "
+                "passing it"
+            )
+        columns = {"groups": groups, "panel": panel, "weights": weights,
+                   "availability": availability}
+        endog, exog, inv, mem, spec = parse_formulas(formula, data, invariant=invariant,
+                                                     membership=membership, columns=columns)
+        argument_names = {"endog": spec.outcome, "groups": groups, "panel": panel or "panel",
+                          "weights": weights or "weights", "availability": availability or "availability"}
+        model = cls(endog, exog, groups=data[groups], panel=None if panel is None else data[panel],
+                   k_classes=k_classes, exog_invariant=inv, exog_membership=mem,
+                   weights=None if weights is None else data[weights],
+                   availability=None if availability is None else data[availability],
+                   formula_spec=spec, argument_names=argument_names, data_index=data.index)
+        model.data_frame = data
+        return model
+
+    # ------------------------------------------------------------ structure
+    @property
+    def param_names(self) -> list[str]:
+        """Labels of the flat parameter vector (``class1:pf``, ...)."""
+        return self.layout.param_names
+
+    @property
+    def exog_names(self) -> list[str]:
+        return self.param_names
+
+    @property
+    def n_decision_makers(self) -> int:
+        return self.choice_data.n_decision_makers
+
+    @property
+    def n_situations(self) -> int:
+        return self.choice_data.n_situations
+
+    def _likelihood(self, fixed: Mapping[str, float] | None = None) -> Likelihood:
+        mask, values = self.layout.fixed_mask(fixed)
+        return Likelihood(self.choice_data, self.layout, mask, values)
+
+    # ----------------------------------------------------------- likelihood
+    def loglike(self, params) -> float:
+        """Log-likelihood ``sum_n w_n log sum_k pi_nk L_nk``."""
+        return self._likelihood().evaluate(params).llf
+
+    def loglikeobs(self, params) -> np.ndarray:
+        """Weighted log-likelihood contribution of each decision maker, shape (N,)."""
+        ev = self._likelihood().evaluate(params)
+        return self.choice_data.weights * ev.loglike_obs
+
+    def score(self, params) -> np.ndarray:
+        """Analytic gradient of :meth:`loglike`."""
+        return self._likelihood().evaluate(params, order=1).score
+
+    def score_obs(self, params) -> np.ndarray:
+        """Weighted score of each decision maker, shape (N, n_params); sums to :meth:`score`."""
+        ev = self._likelihood().evaluate(params, order=1)
+        return ev.score_obs * self.choice_data.weights[:, None]
+
+    def hessian(self, params) -> np.ndarray:
+        """Analytic Hessian of :meth:`loglike`."""
+        return self._likelihood().evaluate(params, order=2).hessian
+
+    def information(self, params) -> np.ndarray:
+        """Observed information, minus the Hessian."""
+        return -self.hessian(params)
+
+    # ---------------------------------------------------------------- fit
+    def fit(self, start_params=None, *, method: str = "em", start: Any = "partition",
+            n_starts: int = 10, seed: int | np.random.Generator | None = None, tol: float = 1e-8,
+            maxiter: int = 1000, polish: bool = True, fixed: Mapping[str, float] | None = None,
+            cov_type: str = "oim", cov_kwds: Mapping[str, Any] | None = None, n_jobs: int = 1,
+            progress: bool | None = None, disp: bool = False, **start_kwds):
+        """Fit the model by EM from several starts, then polish by Newton.
+
+        Parameters
+        ----------
+        start_params : array_like or dict, optional
+            Start values; when given, they replace ``start``.
+        method : str
+            ``"em"`` (default): EM from every start, keep the best log-likelihood,
+            then Newton on the full likelihood (``polish``). ``"newton"``,
+            ``"bfgs"`` (and statsmodels' other optimizers) maximise the
+            likelihood directly from each start with statsmodels' optimizers.
+        start : str, array, dict or list
+            ``"partition"`` (random partitions of decision makers, one
+            conditional logit per group), ``"subspace"`` (draws in the
+            decision-maker score subspace), or start values.
+        n_starts : int
+            Number of random starts (one when ``k_classes`` is 1: the likelihood
+            is then concave).
+        seed : int or numpy.random.Generator, optional
+            Seed of every random choice; the same seed gives the same fit.
+        tol : float
+            EM stops when the relative change of the log-likelihood is below ``tol``.
+        maxiter : int
+            Maximum EM iterations (per start) or optimizer iterations.
+        polish : bool
+            Run Newton's method on the full likelihood after EM.
+        fixed : dict, optional
+            ``{parameter name: value}`` held fixed, e.g. ``{"class2:time": 0.0}``.
+            With fixed class-specific or membership terms, classes keep their
+            numbering (no canonical reordering).
+        cov_type : str
+            ``"oim"`` (observed information, default), ``"opg"``, ``"robust"``,
+            ``"cluster"`` or ``"bootstrap"``; see :mod:`mixlogit.covariance`.
+        cov_kwds : dict, optional
+            Options of the covariance estimator (``groups`` for ``"cluster"``:
+            a column name or one label per decision maker; ``n_reps`` and
+            ``seed`` for ``"bootstrap"``).
+        n_jobs : int
+            Threads for running starts concurrently.
+        progress : bool, optional
+            Progress bar over starts (default: when interactive).
+        disp : bool
+            Print optimizer messages (direct methods).
+
+        Returns
+        -------
+        MixedMultinomialLogitResults
+
+        Warns
+        -----
+        ConvergenceWarning
+            The final estimate did not meet the convergence criterion.
+        StartsWarning
+            Several starts were run and only one reached the best optimum.
+        EmptyClassWarning
+            A class's share collapsed (below 0.001 or under 5 expected members).
+        """
+        from .results import MixedMultinomialLogitResults
+
+        if not isinstance(method, str) or (method != "em" and method not in DIRECT_METHODS):
+            raise SpecificationError(f"method={method!r}; use 'em' or one of {list(DIRECT_METHODS)}")
+        if not isinstance(n_starts, (int, np.integer)) or n_starts < 1:
+            raise SpecificationError(f"n_starts must be a whole number >= 1, got {n_starts!r}")
+        if not (isinstance(tol, (int, float)) and tol > 0):
+            raise SpecificationError(f"tol must be a positive number, got {tol!r}")
+        if not isinstance(maxiter, (int, np.integer)) or maxiter < 1:
+            raise SpecificationError(f"maxiter must be a whole number >= 1, got {maxiter!r}")
+        rng = np.random.default_rng(seed)
+        lik = self._likelihood(fixed)
+        if start_params is not None:
+            start = start_params
+        if self.k_classes == 1 and isinstance(start, str):
+            n_starts = 1
+        starts = make_starts(lik, start, int(n_starts), rng, **start_kwds)
+        if not starts:
+            raise EstimationError("no start values were produced")
+
+        if method == "em":
+            est = estimate(lik, starts, tol=tol, maxiter=int(maxiter), polish=polish,
+                           n_jobs=n_jobs, progress=progress)
+        else:
+            est = self._fit_direct(lik, starts, method=method, maxiter=int(maxiter), disp=disp)
+        if not np.isfinite(est.llf):
+            raise EstimationError("every start failed: the log-likelihood is not finite")
+        return MixedMultinomialLogitResults.from_estimate(
+            self, lik, est, cov_type=cov_type, cov_kwds=dict(cov_kwds or {}), method=method,
+            seed=seed)
+
+    def _fit_direct(self, lik: Likelihood, starts, *, method: str, maxiter: int, disp: bool
+                    ) -> Estimate:
+        """Maximise the likelihood with statsmodels' optimizers from each start."""
+        import time
+
+        from statsmodels.base.optimizer import Optimizer
+
+        from .em import EMRun, summarize_starts
+
+        free = lik.free
+        scale = float(lik.data.weights.sum())
+
+        def expand(x):
+            theta = lik.fixed_values.copy()
+            theta[free] = x
+            return theta
+
+        def f(x):
+            return -lik.evaluate(expand(x)).llf / scale
+
+        def grad(x):
+            return -lik.evaluate(expand(x), order=1).score[free] / scale
+
+        def hess(x):
+            return -lik.evaluate(expand(x), order=2).hessian[np.ix_(free, free)] / scale
+
+        runs = []
+        for origin, theta0 in starts:
+            t0 = time.perf_counter()
+            xopt, retvals, _ = Optimizer()._fit(f, grad, theta0[free], (), {}, hessian=hess,
+                                                method=method, maxiter=maxiter, full_output=True,
+                                                disp=disp)
+            theta = expand(np.asarray(xopt))
+            llf = lik.evaluate(theta).llf
+            conv = bool(retvals.get("converged", False)) if isinstance(retvals, dict) else False
+            n_iter = int(retvals.get("iterations", 0) or 0) if isinstance(retvals, dict) else 0
+            runs.append(EMRun(origin=origin, params=theta, llf=llf, history=np.array([llf]),
+                              n_iter=n_iter, converged=conv, seconds=time.perf_counter() - t0,
+                              start_params=theta0))
+        report = summarize_starts(runs)
+        best = runs[report.best_index]
+        ev = lik.evaluate(best.params, order=2)
+        return Estimate(params=best.params, evaluation=ev, runs=runs, report=report,
+                        em_converged=best.converged, polish_iter=0, polish_converged=None,
+                        seconds=sum(r.seconds for r in runs))
+
+    # ------------------------------------------------------------- predict
+    def predict(self, params, exog=None, *, groups=None, exog_invariant=None,
+                exog_membership=None, availability=None, kind: str = "probability"):
+        """Choice probabilities of each row.
+
+        Parameters
+        ----------
+        params : array_like
+            Parameter vector.
+        exog : array_like or DataFrame, optional
+            New data. For a formula-built model, a long DataFrame with the
+            formula's columns and the ``groups`` column (and availability, if the
+            model used it). For an array model, the exog matrix, with ``groups``
+            (and ``exog_invariant``/``exog_membership`` when the model has them).
+            Default: the estimation rows.
+        kind : str
+            ``"probability"``: the unconditional mixture probability
+            ``sum_k pi_nk P_k(j)``; ``"class"``: each class's probability
+            (a DataFrame, one column per class).
+
+        Returns
+        -------
+        Series or DataFrame
+            Indexed like the input rows (rows dropped for missing values or
+            unavailable alternatives get probability NaN / 0).
+        """
+        if kind not in ("probability", "class"):
+            raise SpecificationError(f"kind={kind!r}; use 'probability' or 'class'")
+        lay = self.layout
+        u = lay.unpack(params)
+        if exog is None:
+            d = self.choice_data
+            X, V, Zrow = d.exog, d.exog_invariant, d.exog_membership[d.decision_maker_of_row]
+            sit_start, sit_of_row = d.situation_start, d.situation_of_row
+            n_out, rows = d.n_input_rows, d.row_index
+            index = self.data_index if self.data_index is not None else pd.RangeIndex(n_out)
+            avail = np.ones(d.n_rows, bool)
+        else:
+            X, V, Zrow, g, avail, index = self._new_design(exog, groups, exog_invariant,
+                                                           exog_membership, availability)
+            codes, _ = pd.factorize(g)
+            rows = np.argsort(codes, kind="stable")
+            X, V, Zrow, avail = X[rows], V[rows], Zrow[rows], avail[rows]
+            sc = codes[rows]
+            new = np.r_[True, sc[1:] != sc[:-1]]
+            sit_start = np.flatnonzero(new)
+            sit_of_row = np.cumsum(new) - 1
+            n_out = len(codes)
+        C = u.class_coefficients
+        U = np.hstack([X, V]) @ C.T
+        U[~avail] = -np.inf
+        with np.errstate(invalid="ignore"):
+            P, _ = situation_softmax(U, sit_start, sit_of_row)
+        P[~avail] = 0.0
+        names = lay.class_names
+        if kind == "class":
+            out = np.full((n_out, lay.k_classes), np.nan)
+            out[rows] = P
+            return pd.DataFrame(out, index=index, columns=names)
+        pi = np.exp(log_class_shares(Zrow, u.gamma))
+        out = np.full(n_out, np.nan)
+        out[rows] = (pi * P).sum(axis=1)
+        return pd.Series(out, index=index, name="probability")
+
+    def _new_design(self, exog, groups, exog_invariant, exog_membership, availability):
+        lay = self.layout
+        spec = self.formula_spec
+        if spec is not None and isinstance(exog, pd.DataFrame):
+            newdata = exog
+            gcol = spec.columns["groups"]
+            if gcol not in newdata.columns:
+                raise SpecificationError(f"newdata needs the groups column {gcol!r}")
+            X, V, Z = design_for(spec, newdata)
+            g = newdata[gcol].to_numpy()
+            acol = spec.columns.get("availability")
+            avail = (newdata[acol].to_numpy() != 0) if acol and acol in newdata.columns \
+                else np.ones(len(newdata), bool)
+            index = newdata.index
+        else:
+            if groups is None:
+                raise SpecificationError("predict on new arrays needs groups= (situation ids)")
+            X = np.asarray(exog, dtype=float)
+            X = X[:, None] if X.ndim == 1 else X
+            V = None if exog_invariant is None else np.asarray(exog_invariant, float)
+            Z = None if exog_membership is None else np.asarray(exog_membership, float)
+            g = np.asarray(groups)
+            avail = np.ones(len(X), bool) if availability is None else np.asarray(availability) != 0
+            index = pd.RangeIndex(len(X))
+        n = len(X)
+        V = np.empty((n, 0)) if V is None else (V[:, None] if V.ndim == 1 else V)
+        Z = np.empty((n, 0)) if Z is None else (Z[:, None] if Z.ndim == 1 else Z)
+        if X.shape[1] != lay.k_exog or V.shape[1] != lay.k_invariant \
+                or Z.shape[1] != lay.k_membership - 1:
+            raise SpecificationError(
+                f"new data have {X.shape[1]} class-specific, {V.shape[1]} invariant and "
+                f"{Z.shape[1]} membership columns; the model has {lay.k_exog}, "
+                f"{lay.k_invariant} and {lay.k_membership - 1}"
+            )
+        Zrow = np.hstack([np.ones((n, 1)), Z])
+        return X, V, Zrow, g, avail, index

@@ -1,0 +1,375 @@
+"""Results of a latent-class logit fit: labelled estimates, inference, post-estimation."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.base.model import LikelihoodModelResults
+
+from .covariance import CovarianceInputs, covariance
+from .exceptions import ConvergenceWarning, EmptyClassWarning, SpecificationError, StartsWarning, warn
+from .em import StartReport
+from .likelihood import Estimate, Likelihood
+
+__all__ = ["MixedMultinomialLogitResults"]
+
+#: shares below this, or fewer expected members than MIN_CLASS_SIZE, raise EmptyClassWarning
+MIN_SHARE = 1e-3
+MIN_CLASS_SIZE = 5.0
+
+
+class MixedMultinomialLogitResults(LikelihoodModelResults):
+    """Estimates of a :class:`~mixlogit.MixedMultinomialLogit` fit.
+
+    Every estimate is a labelled pandas object: ``params`` is one vector with
+    names ``class1:pf``, ``pf`` (invariant terms) and
+    ``membership:class2:Intercept``. Classes are in canonical order (largest
+    share first) unless fixed class-specific or membership terms tie them to
+    their numbering.
+
+    Construct through :meth:`MixedMultinomialLogit.fit`.
+    """
+
+    @classmethod
+    def from_estimate(cls, model, likelihood: Likelihood, est: Estimate, *, cov_type: str,
+                      cov_kwds: dict, method: str, seed=None) -> "MixedMultinomialLogitResults":
+        lay = model.layout
+        params = est.params
+        ev = est.evaluation
+        reordered = False
+        if lay.k_classes > 1 and lay.classes_exchangeable(likelihood.fixed_mask):
+            share = likelihood.data.weights @ np.exp(ev.log_shares)
+            order = np.argsort(-share, kind="stable")
+            if np.any(order != np.arange(lay.k_classes)):
+                params = lay.permute(params, order)
+                ev = likelihood.evaluate(params, order=2)
+                reordered = True
+        res = cls(model, params, likelihood, est, ev, method=method)
+        res._reordered = reordered
+        res._set_covariance(cov_type, cov_kwds, seed=seed)
+        res._emit_warnings()
+        return res
+
+    def __init__(self, model, params, likelihood: Likelihood, est: Estimate, evaluation, *,
+                 method: str):
+        self._likelihood = likelihood
+        self._estimate = est
+        self._evaluation = evaluation
+        self._method = method
+        self._reordered = False
+        super().__init__(model, np.asarray(params, float), normalized_cov_params=None)
+        self._names = model.layout.param_names
+        self.params = pd.Series(np.asarray(params, float), index=self._names, name="params")
+        free = likelihood.free
+        self._cov_inputs = CovarianceInputs(
+            information=-evaluation.hessian[np.ix_(free, free)],
+            scores=evaluation.score_obs[:, free],
+            weights=likelihood.data.weights,
+        )
+
+    # -------------------------------------------------------------- covariance
+    def _set_covariance(self, cov_type: str, cov_kwds: dict, seed=None) -> None:
+        free = self._likelihood.free
+        cov_kwds = dict(cov_kwds)
+        if cov_type == "bootstrap":
+            from .bootstrap import bootstrap as run_bootstrap
+
+            boot = run_bootstrap(self, n_reps=int(cov_kwds.pop("n_reps", 200)),
+                                 seed=cov_kwds.pop("seed", seed), **cov_kwds)
+            cov_free = boot.cov_params().to_numpy()[np.ix_(free, free)]
+            self._bootstrap = boot
+        else:
+            if cov_type == "cluster" and isinstance(cov_kwds.get("groups"), str):
+                cov_kwds["groups"] = self._decision_maker_column(cov_kwds["groups"])
+            cov_free = covariance(cov_type, self._cov_inputs, **cov_kwds)
+        d = len(free)
+        cov = np.zeros((d, d))
+        cov[np.ix_(free, free)] = cov_free
+        self.normalized_cov_params = cov
+        self.cov_type = cov_type
+        self.cov_kwds = cov_kwds
+        for name in ("bse", "tvalues", "pvalues"):
+            self.__dict__.pop(name, None)
+
+    def _decision_maker_column(self, column: str) -> np.ndarray:
+        frame = getattr(self.model, "data_frame", None)
+        if frame is None or column not in frame.columns:
+            raise SpecificationError(
+                f"cluster groups {column!r} is not a column of the model's data; pass one label "
+                "per decision maker instead"
+            )
+        d = self.model.choice_data
+        first_row = d.row_index[d.situation_start[d.decision_maker_start]]
+        values = frame[column].to_numpy()
+        labels = values[first_row]
+        rows_dm = d.decision_maker_of_row
+        if np.any(values[d.row_index] != labels[rows_dm]):
+            raise SpecificationError(
+                f"cluster groups {column!r} vary within decision makers; clusters must nest them"
+            )
+        return labels
+
+    def get_robustcov_results(self, cov_type: str = "robust", **cov_kwds
+                              ) -> "MixedMultinomialLogitResults":
+        """The same estimates with another covariance estimator, without refitting.
+
+        Parameters
+        ----------
+        cov_type : str
+            ``"oim"``, ``"opg"``, ``"robust"``, ``"cluster"`` or ``"bootstrap"``.
+        **cov_kwds
+            Options of the estimator (``groups=`` for ``"cluster"``).
+
+        Returns
+        -------
+        MixedMultinomialLogitResults
+        """
+        import copy
+
+        new = copy.copy(self)
+        new.__dict__ = dict(self.__dict__)
+        new._cache = {}
+        new._set_covariance(cov_type, dict(cov_kwds))
+        return new
+
+    # -------------------------------------------------------------- warnings
+    def _emit_warnings(self) -> None:
+        est = self._estimate
+        if not self.converged:
+            warn(
+                "the estimate did not converge (EM reached maxiter and the Newton polish did "
+                "not meet its criterion); raise maxiter, try other starts, or check "
+                "results.identifiability()", ConvergenceWarning)
+        if self.k_classes > 1 and est.report.n_starts > 1 and est.report.n_reached_best == 1:
+            warn(
+                f"only 1 of {est.report.n_starts} starts reached the best log-likelihood "
+                f"({est.report.optima[0]:.4f}); it may not be the global maximum: use more "
+                "starts (n_starts) or another start strategy", StartsWarning)
+        if self.k_classes > 1:
+            shares = self.class_shares
+            size = shares * self.model.choice_data.weights.sum()
+            small = shares.index[(shares < MIN_SHARE) | (size < MIN_CLASS_SIZE)]
+            if len(small):
+                warn(
+                    f"{list(small)} have shares {shares[small].round(5).tolist()} (expected "
+                    f"{size[small].round(2).tolist()} decision makers): a class has (almost) "
+                    "emptied; fewer classes are probably enough", EmptyClassWarning)
+
+    # ------------------------------------------------------------ inference
+    @property
+    def k_classes(self) -> int:
+        return self.model.k_classes
+
+    @property
+    def fixed(self) -> pd.Series:
+        """Boolean flag of fixed parameters."""
+        return pd.Series(self._likelihood.fixed_mask, index=self._names, name="fixed")
+
+    @property
+    def df_modelwc(self) -> int:
+        """Number of estimated (free) parameters."""
+        return int(self._likelihood.free.sum())
+
+    def cov_params(self, r_matrix=None, column=None, scale=None, cov_p=None, other=None):
+        """Covariance of the estimates (a labelled DataFrame when called without arguments)."""
+        if r_matrix is None and column is None and other is None and cov_p is None:
+            return pd.DataFrame(self.normalized_cov_params, index=self._names, columns=self._names)
+        return super().cov_params(r_matrix=r_matrix, column=column, scale=scale, cov_p=cov_p,
+                                  other=other)
+
+    @property
+    def bse(self) -> pd.Series:
+        """Standard errors; NaN for fixed parameters."""
+        se = np.sqrt(np.clip(np.diag(self.normalized_cov_params), 0, None))
+        se[self._likelihood.fixed_mask] = np.nan
+        return pd.Series(se, index=self._names, name="bse")
+
+    @property
+    def tvalues(self) -> pd.Series:
+        """z statistics (NaN for fixed parameters)."""
+        return (self.params / self.bse).rename("z")
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """Two-sided p-values of the z statistics."""
+        return pd.Series(2 * stats.norm.sf(np.abs(self.tvalues.to_numpy())), index=self._names,
+                         name="pvalues")
+
+    def conf_int(self, alpha: float = 0.05, cols=None) -> pd.DataFrame:
+        """Wald confidence intervals, a DataFrame with columns ``lower`` and ``upper``."""
+        q = stats.norm.ppf(1 - alpha / 2)
+        return pd.DataFrame({"lower": self.params - q * self.bse, "upper": self.params + q * self.bse})
+
+    # ---------------------------------------------------------------- fit
+    @property
+    def llf(self) -> float:
+        return self._evaluation.llf
+
+    @property
+    def llnull(self) -> float:
+        """Log-likelihood with all utility coefficients zero: every alternative equally likely."""
+        d = self.model.choice_data
+        return float(d.weights[d.decision_maker_of_situation] @ -np.log(d.n_alternatives))
+
+    @property
+    def prsquared(self) -> float:
+        """McFadden's pseudo R-squared, 1 - llf / llnull."""
+        return 1.0 - self.llf / self.llnull
+
+    @property
+    def n_effective(self) -> float:
+        """Number of decision makers (sum of frequency weights): the N of BIC and CAIC."""
+        return float(self.model.choice_data.weights.sum())
+
+    @property
+    def aic(self) -> float:
+        return 2 * self.df_modelwc - 2 * self.llf
+
+    @property
+    def bic(self) -> float:
+        """BIC with N = decision makers, as lclogit2 does."""
+        return self.df_modelwc * np.log(self.n_effective) - 2 * self.llf
+
+    @property
+    def caic(self) -> float:
+        """Consistent AIC, d (log N + 1) - 2 llf, N = decision makers."""
+        return self.df_modelwc * (np.log(self.n_effective) + 1) - 2 * self.llf
+
+    @property
+    def sabic(self) -> float:
+        """Sample-size adjusted BIC, d log((N + 2) / 24) - 2 llf."""
+        return self.df_modelwc * np.log((self.n_effective + 2) / 24) - 2 * self.llf
+
+    @property
+    def nobs(self) -> int:
+        """Number of rows (available alternatives) used, as statsmodels' ConditionalLogit."""
+        return self.model.choice_data.n_rows
+
+    @property
+    def n_situations(self) -> int:
+        return self.model.choice_data.n_situations
+
+    @property
+    def n_decision_makers(self) -> int:
+        return self.model.choice_data.n_decision_makers
+
+    @property
+    def converged(self) -> bool:
+        return bool(self._estimate.converged)
+
+    @property
+    def n_iter(self) -> int:
+        """EM iterations of the best start."""
+        return int(self._estimate.best_run.n_iter)
+
+    @property
+    def polish_iter(self) -> int:
+        return int(self._estimate.polish_iter)
+
+    @property
+    def method(self) -> str:
+        return self._method
+
+    @property
+    def start_report(self) -> StartReport:
+        """The starts: origins, final log-likelihoods, iterations, distinct optima."""
+        return self._estimate.report
+
+    @property
+    def starts(self) -> pd.DataFrame:
+        """One row per start (origin, llf, n_iter, seconds, converged, optimum)."""
+        return self._estimate.report.table
+
+    @property
+    def llf_history(self) -> list[np.ndarray]:
+        """EM log-likelihood after every iteration, for every start."""
+        return [r.history for r in self._estimate.runs]
+
+    @property
+    def fit_seconds(self) -> float:
+        return float(self._estimate.seconds)
+
+    @property
+    def score_norm(self) -> float:
+        """Euclidean norm of the score over the free parameters at the estimate."""
+        return float(np.linalg.norm(self._evaluation.score[self._likelihood.free]))
+
+    # ------------------------------------------------------------- classes
+    @property
+    def params_by_class(self) -> pd.DataFrame:
+        """Utility coefficients, one column per class (invariant terms repeat)."""
+        lay = self.model.layout
+        u = lay.unpack(self.params.to_numpy())
+        return pd.DataFrame(u.class_coefficients.T, index=list(lay.exog_names + lay.invariant_names),
+                            columns=lay.class_names)
+
+    def _share_jacobian(self) -> tuple[np.ndarray, np.ndarray]:
+        """Average shares and their Jacobian with respect to the full parameter vector."""
+        lay = self.model.layout
+        d = self.model.choice_data
+        w = d.weights / d.weights.sum()
+        pi = np.exp(self._evaluation.log_shares)
+        share = w @ pi
+        K, Lz = lay.k_classes, lay.k_membership
+        Z = d.exog_membership
+        J = np.zeros((K, lay.n_params))
+        if K > 1:
+            # d pi_nk / d gamma_ma = pi_nk ([k = m] - pi_nm) z_na, m = 2..K
+            jac = np.einsum("n,nk,nm,na->kma", w, pi, -pi[:, 1:], Z, optimize=True)
+            jac[np.arange(1, K), np.arange(K - 1)] += np.einsum("n,nm,na->ma", w, pi[:, 1:], Z)
+            J[:, lay.membership_slice] = jac.reshape(K, -1)
+        return share, J
+
+    @property
+    def class_shares(self) -> pd.Series:
+        """Population share of each class (mean membership probability)."""
+        share, _ = self._share_jacobian()
+        return pd.Series(share, index=self.model.layout.class_names, name="share")
+
+    def class_shares_table(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Class shares with delta-method standard errors and confidence intervals."""
+        share, J = self._share_jacobian()
+        cov = J @ self.normalized_cov_params @ J.T
+        se = np.sqrt(np.clip(np.diag(cov), 0, None))
+        q = stats.norm.ppf(1 - alpha / 2)
+        return pd.DataFrame({"share": share, "bse": se, "lower": share - q * se,
+                             "upper": share + q * se}, index=self.model.layout.class_names)
+
+    def posterior_probs(self) -> pd.DataFrame:
+        """Posterior class probabilities of each decision maker given his choices."""
+        d = self.model.choice_data
+        index = pd.Index(d.decision_maker_ids, name="decision_maker")
+        return pd.DataFrame(self._evaluation.posteriors, index=index,
+                            columns=self.model.layout.class_names)
+
+    def predict(self, exog=None, *, kind: str = "probability", **kwargs):
+        """Choice probabilities; see :meth:`MixedMultinomialLogit.predict`.
+
+        Parameters
+        ----------
+        exog : DataFrame or array, optional
+            New data (a long DataFrame for formula models); default the
+            estimation rows.
+        kind : str
+            ``"probability"`` (mixture) or ``"class"`` (per class).
+        """
+        return self.model.predict(self.params.to_numpy(), exog, kind=kind, **kwargs)
+
+    # ------------------------------------------------------------- summary
+    def summary(self, alpha: float = 0.05, title: str | None = None):
+        """Regression tables: fit statistics, one coefficient table per class,
+        the invariant coefficients, and the class shares or membership model.
+
+        Returns
+        -------
+        statsmodels.iolib.summary.Summary
+        """
+        from .summary import build_summary
+
+        return build_summary(self, alpha=alpha, title=title)
+
+    def __repr__(self) -> str:
+        return (f"<MixedMultinomialLogitResults: {self.k_classes} classes, llf={self.llf:.4f}, "
+                f"cov_type={self.cov_type!r}>")
