@@ -215,7 +215,7 @@ class ChoiceData:
             if np.any(first_dm[sit_codes] != dm_codes):
                 bad = np.unique(sit_labels[sit_codes[first_dm[sit_codes] != dm_codes]])
                 raise DataError(
-                    f"choice situations {list(bad[:5])} belong to more than one decision maker: "
+                    f"choice situations {bad[:5].tolist()} belong to more than one decision maker: "
                     f"every row of a situation ('{names['groups']}') must carry the same "
                     f"'{names['panel']}' id"
                 )
@@ -261,7 +261,7 @@ class ChoiceData:
                 bad = np.unique(sit_labels[sit_codes[unavailable & (y == 1)]])
                 raise DataError(
                     f"{len(bad)} situation(s) choose an alternative marked unavailable in "
-                    f"'{names['availability']}' (first: {list(bad[:5])}); correct the "
+                    f"'{names['availability']}' (first: {bad[:5].tolist()}); correct the "
                     "availability or the choice"
                 )
             n_unavailable = int(unavailable.sum())
@@ -296,10 +296,10 @@ class ChoiceData:
             many = sit_label_sorted[n_chosen > 1]
             msg = []
             if len(none):
-                msg.append(f"{len(none)} situation(s) with no chosen alternative (first: {list(none[:5])})")
+                msg.append(f"{len(none)} situation(s) with no chosen alternative (first: {none[:5].tolist()})")
             if len(many):
                 msg.append(f"{len(many)} situation(s) with more than one chosen alternative "
-                           f"(first: {list(many[:5])})")
+                           f"(first: {many[:5].tolist()})")
             raise DataError(
                 "every choice situation needs exactly one chosen alternative in "
                 f"'{names['endog']}': " + "; ".join(msg)
@@ -311,7 +311,7 @@ class ChoiceData:
                      if av is not None else "")
             raise DataError(
                 f"{len(single)} situation(s) have a single alternative{extra} (first: "
-                f"{list(single[:5])}); they carry no information about preferences: "
+                f"{single[:5].tolist()}); they carry no information about preferences: "
                 "remove them from the data"
             )
         chosen_row = np.flatnonzero(y_sorted)

@@ -752,7 +752,7 @@ def _counts_loglik(
     gam: NDArray[np.float64],
     shares: NDArray[np.float64],
 ) -> float:
-    """Per-draw counts log-likelihood ``sum_j pihat_j log pi_j`` (any coordinates: softmax is shift invariant)."""
+    """Per-draw counts log-likelihood ``sum_j pihat_j log pi_j`` (softmax: any coordinates)."""
     eta = Z @ gam.T
     logS = eta - logsumexp(eta, axis=0, keepdims=True)
     logpi = logsumexp(logS + np.log(shares), axis=1)
