@@ -119,6 +119,40 @@ class ChoiceData:
             self, "decision_maker_of_row", self.decision_maker_of_situation[self.situation_of_row]
         )
 
+    @property
+    def design_t(self) -> np.ndarray:
+        """The joint design transposed, (L + Lv, n_rows), C-contiguous (for the kernels)."""
+        design_t = self.__dict__.get("_design_t")
+        if design_t is None:
+            design_t = np.ascontiguousarray(self._design.T)
+            object.__setattr__(self, "_design_t", design_t)
+        return design_t
+
+    @property
+    def blocks(self):
+        """Blocks of whole situations for the kernels (built once)."""
+        blocks = self.__dict__.get("_blocks")
+        if blocks is None:
+            from .kernels import make_blocks
+
+            blocks = make_blocks(self.situation_start, self.chosen_row, self.n_rows)
+            object.__setattr__(self, "_blocks", blocks)
+        return blocks
+
+    @property
+    def decision_maker_summer(self):
+        """Sparse (decision makers x situations) matrix of ones: per-person sums."""
+        summer = self.__dict__.get("_dm_summer")
+        if summer is None:
+            from scipy import sparse
+
+            S, N = self.n_situations, self.n_decision_makers
+            summer = sparse.csr_matrix(
+                (np.ones(S), np.arange(S), np.append(self.decision_maker_start, S)),
+                shape=(N, S))
+            object.__setattr__(self, "_dm_summer", summer)
+        return summer
+
     def with_weights(self, weights: np.ndarray) -> "ChoiceData":
         """The same data with other frequency weights (used by the bootstrap)."""
         weights = np.asarray(weights, dtype=float)

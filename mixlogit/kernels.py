@@ -5,17 +5,38 @@ works on all rows at once through ``ufunc.reduceat`` over the situation and
 decision-maker offsets, in log space, with no Python loop over rows,
 situations or decision makers (the only loops run over the K classes).
 
+Large data are processed in blocks of whole situations (:func:`make_blocks`),
+which bounds the memory of per-row temporaries and keeps them in cache; the
+per-situation sums are sparse matrix products, and the softmax is shifted by
+the chosen alternative's utility (the log-probability of the choice is then
+minus the log of one sum), falling back to the maximum when that overflows.
+
 Notation: W is the joint design ``[exog, invariant]`` (n_rows x Lw); the class
 coefficients ``C`` (K x Lw) hold each class's ``[beta_k, delta]``.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
-from scipy.special import logsumexp
+from scipy import sparse
+
+#: rows per block of whole situations in the blocked kernels
+BLOCK_ROWS = 1 << 13
+
+
+def logsumexp(a: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarray:
+    """Log-sum-exp along an axis (max-shifted), for small dense arrays."""
+    peak = np.max(a, axis=axis, keepdims=True)
+    peak = np.where(np.isfinite(peak), peak, 0.0)
+    out = np.log(np.sum(np.exp(a - peak), axis=axis, keepdims=True)) + peak
+    return out if keepdims else np.squeeze(out, axis=axis)
 
 __all__ = [
+    "Block",
+    "make_blocks",
+    "logsumexp",
     "ClassState",
     "class_state",
     "situation_softmax",
@@ -28,11 +49,12 @@ __all__ = [
 
 def situation_softmax(U: np.ndarray, situation_start: np.ndarray, situation_of_row: np.ndarray
                       ) -> tuple[np.ndarray, np.ndarray]:
-    """Row probabilities and per-situation log-sum-exp of utilities.
+    """Row probabilities and per-situation log-sum-exp of utilities (max-shifted).
 
     Parameters
     ----------
     U : ndarray, shape (n_rows, K)
+        Utilities; ``-inf`` marks an unavailable row.
     situation_start, situation_of_row : ndarray of int
 
     Returns
@@ -49,32 +71,158 @@ def situation_softmax(U: np.ndarray, situation_start: np.ndarray, situation_of_r
 
 
 @dataclass(frozen=True, eq=False)
+class Block:
+    """A run of whole situations: rows ``rows``, situations ``situations``."""
+
+    rows: slice
+    situations: slice
+    start: np.ndarray           # local offsets of the situations' first rows
+    n_alternatives: np.ndarray  # rows per situation
+    chosen: np.ndarray          # local index of each situation's chosen row
+    summer: sparse.csr_matrix   # (situations, rows) of ones: per-situation sums
+    width: int | None           # the common number of alternatives, if all equal
+
+    def situation_sums(self, Xt: np.ndarray) -> np.ndarray:
+        """Sums over each situation's rows along the last axis: (..., rows) -> (..., situations)."""
+        lead = Xt.shape[:-1]
+        n_sit = self.start.shape[0]
+        if self.width is not None:  # a matrix-vector product beats a short-axis sum
+            return (Xt.reshape(-1, self.width) @ np.ones(self.width)).reshape(*lead, n_sit)
+        flat = Xt.reshape(-1, Xt.shape[-1])
+        return (self.summer @ flat.T).T.reshape(*lead, n_sit)
+
+    def expand(self, Yt: np.ndarray) -> np.ndarray:
+        """Repeat per-situation values on the situation's rows along the last axis."""
+        if self.width is not None:
+            return np.repeat(Yt, self.width, axis=-1)
+        return np.repeat(Yt, self.n_alternatives, axis=-1)
+
+
+def make_blocks(situation_start: np.ndarray, chosen_row: np.ndarray, n_rows: int,
+                block_rows: int = BLOCK_ROWS) -> list[Block]:
+    """Cut the rows into blocks of whole situations of about ``block_rows`` rows.
+
+    Blocks bound the memory of the per-row temporaries (K x Lw x rows) and keep
+    them in cache; the Python loop runs over blocks, never over rows.
+    """
+    S = situation_start.shape[0]
+    bounds = np.searchsorted(situation_start, np.arange(0, n_rows, block_rows))
+    bounds = np.unique(np.append(bounds, S))
+    ends = np.append(situation_start[1:], n_rows)
+    blocks = []
+    for s0, s1 in zip(bounds[:-1], bounds[1:]):
+        r0, r1 = situation_start[s0], ends[s1 - 1]
+        start = situation_start[s0:s1] - r0
+        n_alt = ends[s0:s1] - situation_start[s0:s1]
+        summer = sparse.csr_matrix((np.ones(r1 - r0), np.arange(r1 - r0), np.append(start, r1 - r0)),
+                                   shape=(s1 - s0, r1 - r0))
+        width = int(n_alt[0]) if np.all(n_alt == n_alt[0]) else None
+        blocks.append(Block(slice(r0, r1), slice(s0, s1), start, n_alt,
+                            chosen_row[s0:s1] - r0, summer, width))
+    return blocks
+
+
+def _block_softmax(Wt: np.ndarray, C: np.ndarray, block: Block):
+    """Choice probabilities (K, rows) and log-probability of the choice (K, situations)."""
+    U = C @ Wt
+    shift = U[:, block.chosen]
+    with np.errstate(over="ignore", invalid="ignore"):
+        E = np.exp(U - block.expand(shift))
+        total = block.situation_sums(E)
+    if np.all(np.isfinite(total)):
+        logp = -np.log(total)
+    else:  # a utility far above the chosen one: shift by the maximum instead
+        peak = np.maximum.reduceat(U, block.start, axis=1)
+        E = np.exp(U - block.expand(peak))
+        total = block.situation_sums(E)
+        logp = shift - peak - np.log(total)
+    E /= block.expand(total)
+    return E, logp
+
+
+@dataclass(frozen=True, eq=False)
 class ClassState:
-    """Per-class quantities at given class coefficients."""
+    """Per-class log-likelihood pieces at given class coefficients."""
 
-    P: np.ndarray             # (n_rows, K) choice probabilities of each class
     logp_situation: np.ndarray  # (n_situations, K) log-probability of the observed choice
-    loglik: np.ndarray        # (n_decision_makers, K) log L_nk
+    loglik: np.ndarray          # (n_decision_makers, K) log L_nk
 
 
-def class_state(W: np.ndarray, C: np.ndarray, chosen_row: np.ndarray, situation_start: np.ndarray,
-                situation_of_row: np.ndarray, decision_maker_start: np.ndarray) -> ClassState:
-    """Choice probabilities and per-decision-maker class log-likelihoods.
+def class_state(Wt: np.ndarray, C: np.ndarray, blocks: Sequence[Block],
+                decision_maker_summer: sparse.csr_matrix) -> ClassState:
+    """Per-situation and per-decision-maker class log-likelihoods.
 
     Parameters
     ----------
-    W : ndarray, shape (n_rows, Lw)
+    Wt : ndarray, shape (Lw, n_rows)
+        The joint design, transposed (attributes by rows).
     C : ndarray, shape (K, Lw)
+    blocks : list of Block
+    decision_maker_summer : sparse matrix, shape (N, n_situations)
 
     Returns
     -------
     ClassState
     """
-    U = W @ C.T
-    P, lse = situation_softmax(U, situation_start, situation_of_row)
-    logp = U[chosen_row] - lse
-    loglik = np.add.reduceat(logp, decision_maker_start, axis=0)
-    return ClassState(P, logp, loglik)
+    logp = np.empty((blocks[-1].situations.stop, C.shape[0]))
+    for b in blocks:
+        logp[b.situations] = _block_softmax(Wt[:, b.rows], C, b)[1].T
+    return ClassState(logp, decision_maker_summer @ logp)
+
+
+def class_derivatives(Wt: np.ndarray, C: np.ndarray, blocks: Sequence[Block],
+                      situation_weight: np.ndarray, *, need_information: bool = True,
+                      need_deviations: bool = False):
+    """Gradient and information of weighted conditional logits, one per class.
+
+    For class k with situation weights c_sk the objective is
+    sum_s c_sk log P_k(y_s); its gradient is sum_s c_sk (w_chosen - wbar_sk) and
+    its information (minus the Hessian) is
+    sum_s c_sk sum_j P_kj (w_j - wbar_sk)(w_j - wbar_sk)'.
+
+    Parameters
+    ----------
+    Wt : ndarray, shape (Lw, n_rows)
+        The joint design, transposed.
+    C : ndarray, shape (K, Lw)
+    blocks : list of Block
+    situation_weight : ndarray, shape (n_situations, K)
+    need_information : bool
+        Compute the information matrices.
+    need_deviations : bool
+        Also return ``w_chosen - wbar_sk`` per situation, shape (S, K, Lw)
+        (summed per decision maker they are the class scores).
+
+    Returns
+    -------
+    logp : ndarray, shape (S, K)
+    grad : ndarray, shape (K, Lw)
+    info : ndarray, shape (K, Lw, Lw) or None
+    deviations : ndarray, shape (S, K, Lw) or None
+    """
+    K, Lw = C.shape
+    S = blocks[-1].situations.stop
+    logp = np.empty((S, K))
+    grad = np.zeros((K, Lw))
+    info = np.zeros((K, Lw, Lw)) if need_information else None
+    deviations = np.empty((S, K, Lw)) if need_deviations else None
+    for b in blocks:
+        Wb = Wt[:, b.rows]
+        P, lp = _block_softmax(Wb, C, b)
+        logp[b.situations] = lp.T
+        PW = P[:, None, :] * Wb[None, :, :]                  # (K, Lw, rows)
+        Wbar = b.situation_sums(PW)                          # (K, Lw, situations)
+        dev = Wb[:, b.chosen][None, :, :] - Wbar             # (K, Lw, situations)
+        c = situation_weight[b.situations].T                 # (K, situations)
+        grad += np.einsum("kls,ks->kl", dev, c)
+        if need_information:
+            PW *= b.expand(c)[:, None, :]
+            first = np.matmul(PW, Wb.T)                      # (K, Lw, Lw)
+            second = np.matmul(Wbar * c[:, None, :], Wbar.transpose(0, 2, 1))
+            info += first - second
+        if need_deviations:
+            deviations[b.situations] = dev.transpose(2, 0, 1)
+    return logp, grad, info, deviations
 
 
 def log_class_shares(Z: np.ndarray, gamma: np.ndarray) -> np.ndarray:
@@ -97,56 +245,6 @@ def posteriors(log_pi: np.ndarray, loglik: np.ndarray) -> tuple[np.ndarray, np.n
     ll = logsumexp(a, axis=1)
     h = np.exp(a - ll[:, None])
     return ll, h
-
-
-def class_derivatives(W: np.ndarray, P: np.ndarray, chosen_row: np.ndarray,
-                      situation_start: np.ndarray, situation_of_row: np.ndarray,
-                      situation_weight: np.ndarray, *, decision_maker_start: np.ndarray | None = None,
-                      need_information: bool = True):
-    """Gradient and information of weighted conditional logits, one per class.
-
-    For class k with situation weights c_sk the objective is
-    sum_s c_sk log P_k(y_s); its gradient is sum_s c_sk (w_chosen - wbar_sk) and
-    its information (minus the Hessian) is
-    sum_s c_sk sum_j P_kj (w_j - wbar_sk)(w_j - wbar_sk)'.
-
-    Parameters
-    ----------
-    W : ndarray, shape (n_rows, Lw)
-    P : ndarray, shape (n_rows, K)
-    situation_weight : ndarray, shape (n_situations, K)
-    decision_maker_start : ndarray, optional
-        When given, also return each decision maker's unweighted class score
-        sum_t (w_chosen - wbar_k), shape (K, N, Lw).
-    need_information : bool
-        Skip the information matrices when False.
-
-    Returns
-    -------
-    grad : ndarray, shape (K, Lw)
-    info : ndarray, shape (K, Lw, Lw) or None
-    dm_scores : ndarray, shape (K, N, Lw) or None
-    """
-    K = P.shape[1]
-    Lw = W.shape[1]
-    W_chosen = W[chosen_row]
-    grad = np.empty((K, Lw))
-    info = np.empty((K, Lw, Lw)) if need_information else None
-    dm_scores = None
-    if decision_maker_start is not None:
-        dm_scores = np.empty((K, decision_maker_start.shape[0], Lw))
-    for k in range(K):
-        Pk = P[:, k]
-        Wbar = np.add.reduceat(W * Pk[:, None], situation_start, axis=0)
-        dev = W_chosen - Wbar
-        ck = situation_weight[:, k]
-        grad[k] = ck @ dev
-        if need_information:
-            r = ck[situation_of_row] * Pk
-            info[k] = (W * r[:, None]).T @ W - (Wbar * ck[:, None]).T @ Wbar
-        if dm_scores is not None:
-            dm_scores[k] = np.add.reduceat(dev, decision_maker_start, axis=0)
-    return grad, info, dm_scores
 
 
 def membership_derivatives(Z: np.ndarray, log_pi: np.ndarray, h: np.ndarray, weights: np.ndarray

@@ -92,8 +92,7 @@ class Likelihood:
     def class_state(self, params: np.ndarray) -> ClassState:
         d = self.data
         C = self.layout.unpack(params).class_coefficients
-        return class_state(d.design, C, d.chosen_row, d.situation_start, d.situation_of_row,
-                           d.decision_maker_start)
+        return class_state(d.design_t, C, d.blocks, d.decision_maker_summer)
 
     def log_shares(self, params: np.ndarray) -> np.ndarray:
         return log_class_shares(self.data.exog_membership, self.layout.unpack(params).gamma)
@@ -115,10 +114,14 @@ class Likelihood:
         K, L, Lz = lay.k_classes, lay.k_exog, lay.k_membership
         N = data.n_decision_makers
         wh = w[:, None] * h
-        grad_c, info_c, G = class_derivatives(
-            data.design, state.P, data.chosen_row, data.situation_start, data.situation_of_row,
-            wh[data.decision_maker_of_situation], decision_maker_start=data.decision_maker_start,
-            need_information=order >= 2)
+        C = lay.unpack(params).class_coefficients
+        _, grad_c, info_c, dev = class_derivatives(
+            data.design_t, C, data.blocks, wh[data.decision_maker_of_situation],
+            need_information=order >= 2, need_deviations=True)
+        Lw = C.shape[1]
+        # per-decision-maker class scores sum_t (w_chosen - wbar_k), shape (K, N, Lw)
+        G = (data.decision_maker_summer @ dev.reshape(dev.shape[0], -1)).reshape(N, K, Lw)
+        G = G.transpose(1, 0, 2)
         S = np.zeros((N, lay.n_params))
         for k in range(K):
             S[:, lay.class_slice(k)] = h[:, k:k + 1] * G[k][:, :L]
@@ -204,8 +207,8 @@ class Likelihood:
         """
         data, lay = self.data, self.layout
         c = wh[data.decision_maker_of_situation]
-        grad_c, info_c, _ = class_derivatives(data.design, state.P, data.chosen_row,
-                                              data.situation_start, data.situation_of_row, c)
+        C = lay.unpack(params).class_coefficients
+        _, grad_c, info_c, _ = class_derivatives(data.design_t, C, data.blocks, c)
         n_u = lay.membership_slice.start
         G = np.zeros(n_u)
         A = np.zeros((n_u, n_u))
