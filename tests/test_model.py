@@ -196,3 +196,25 @@ def test_frequency_weights_equal_replicated_decision_makers(small_panel):
     assert a.llf == pytest.approx(b.llf, rel=1e-10)
     np.testing.assert_allclose(a.params, b.params, atol=1e-6)
     np.testing.assert_allclose(a.bse, b.bse, rtol=1e-6)
+
+
+def test_one_convergence_warning_when_the_best_start_does_not_converge(small_panel):
+    model = mx.MixedMultinomialLogit.from_formula(
+        "choice ~ x1 + x2 + x3 - 1", small_panel.data, groups="chid", panel="id", k_classes=2)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        res = model.fit(n_starts=3, seed=0, maxiter=2, polish=False)
+    conv = [w for w in record if issubclass(w.category, mx.ConvergenceWarning)]
+    assert len(conv) == 1 and not res.converged
+    assert not res.starts["converged"].any()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", mx.ConvergenceWarning)
+        assert model.fit(n_starts=3, seed=0, maxiter=2, polish=True).converged
+
+
+def test_k_equal_one_runs_a_single_start(electricity):
+    model = mx.MixedMultinomialLogit.from_formula(
+        ELECTRICITY_FORMULA, electricity, groups="chid", panel="id", k_classes=1)
+    res = model.fit(n_starts=10, seed=0)
+    assert len(res.starts) == 1
+    assert "Class shares" not in res.summary().as_text()
