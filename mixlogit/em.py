@@ -21,6 +21,7 @@ __all__ = ["EMRun", "StartReport", "run_em", "run_starts", "summarize_starts"]
 
 EStep = Callable[[np.ndarray], tuple[float, object]]
 MStep = Callable[[np.ndarray, object], np.ndarray]
+Finish = Callable[[np.ndarray], tuple[np.ndarray, list, bool]]
 
 #: relative slack allowed for a log-likelihood decrease caused by rounding
 MONOTONE_SLACK = 1e-10
@@ -40,6 +41,7 @@ class EMRun:
     start_params: np.ndarray
     max_decrease: float = 0.0
     error: str | None = None
+    n_finish: int = 0
 
     @property
     def monotone(self) -> bool:
@@ -47,7 +49,8 @@ class EMRun:
 
 
 def run_em(estep: EStep, mstep: MStep, params0: np.ndarray, *, tol: float = 1e-8,
-           maxiter: int = 1000, origin: str = "given") -> EMRun:
+           maxiter: int = 1000, origin: str = "given", finish: Finish | None = None,
+           switch_tol: float | None = None) -> EMRun:
     """Run EM from ``params0`` until the relative log-likelihood change is below ``tol``.
 
     Parameters
@@ -64,6 +67,13 @@ def run_em(estep: EStep, mstep: MStep, params0: np.ndarray, *, tol: float = 1e-8
         Maximum number of EM iterations.
     origin : str
         Label of the start (reported).
+    finish : callable, optional
+        ``finish(params) -> (params, llf_history, converged)``: a faster local
+        method (Newton's) that takes over once EM's relative change is below
+        ``switch_tol``; its log-likelihoods are appended to the history and its
+        verdict replaces EM's. It must never lower the log-likelihood.
+    switch_tol : float, optional
+        Relative change at which ``finish`` takes over (default ``tol``).
 
     Returns
     -------
@@ -76,8 +86,9 @@ def run_em(estep: EStep, mstep: MStep, params0: np.ndarray, *, tol: float = 1e-8
     max_decrease = 0.0
     llf, stats = estep(params)
     history.append(llf)
-    n_iter = 0
+    n_iter = n_finish = 0
     error = None
+    switch = tol if switch_tol is None or finish is None else max(switch_tol, tol)
     for n_iter in range(1, maxiter + 1):
         try:
             new_params = mstep(params, stats)
@@ -92,12 +103,24 @@ def run_em(estep: EStep, mstep: MStep, params0: np.ndarray, *, tol: float = 1e-8
         change = new_llf - llf
         max_decrease = max(max_decrease, -change)
         params, llf, stats = new_params, new_llf, new_stats
-        if abs(change) <= tol * max(abs(llf), 1e-300):
+        if abs(change) <= switch * max(abs(llf), 1e-300):
             converged = True
             break
+    if finish is not None and error is None:
+        try:
+            params, extra, converged = finish(params)
+        except (np.linalg.LinAlgError, FloatingPointError, ValueError) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        else:
+            n_finish = len(extra)
+            for value in extra:
+                max_decrease = max(max_decrease, history[-1] - value)
+                history.append(value)
+            llf = history[-1]
     return EMRun(origin=origin, params=params, llf=float(llf), history=np.asarray(history),
                  n_iter=n_iter, converged=converged, seconds=time.perf_counter() - t0,
-                 start_params=np.array(params0, dtype=float), max_decrease=max_decrease, error=error)
+                 start_params=np.array(params0, dtype=float), max_decrease=max_decrease, error=error,
+                 n_finish=n_finish)
 
 
 def _progress(iterable, total: int, show: bool | None, desc: str):
@@ -115,7 +138,8 @@ def _progress(iterable, total: int, show: bool | None, desc: str):
 def run_starts(make_steps: Callable[[], tuple[EStep, MStep]],
                starts: Sequence[tuple[str, np.ndarray]], *,
                tol: float = 1e-8, maxiter: int = 1000, n_jobs: int = 1,
-               progress: bool | None = None) -> list[EMRun]:
+               progress: bool | None = None, finish: Finish | None = None,
+               switch_tol: float | None = None) -> list[EMRun]:
     """Run EM from every start.
 
     Parameters
@@ -129,6 +153,8 @@ def run_starts(make_steps: Callable[[], tuple[EStep, MStep]],
         heavy kernels); ``-1`` uses every core.
     progress : bool or None
         Show a progress bar; None shows one when standard error is a terminal.
+    finish, switch_tol
+        Passed to :func:`run_em`.
 
     Returns
     -------
@@ -137,7 +163,8 @@ def run_starts(make_steps: Callable[[], tuple[EStep, MStep]],
     def one(item):
         origin, params0 = item
         estep, mstep = make_steps()
-        return run_em(estep, mstep, params0, tol=tol, maxiter=maxiter, origin=origin)
+        return run_em(estep, mstep, params0, tol=tol, maxiter=maxiter, origin=origin,
+                      finish=finish, switch_tol=switch_tol)
 
     if n_jobs == -1:
         import os
@@ -155,8 +182,8 @@ class StartReport:
     Attributes
     ----------
     table : DataFrame
-        One row per start: origin, final log-likelihood, iterations, seconds,
-        converged, optimum (index of the distinct optimum it reached, 0 = best).
+        One row per start: origin, final log-likelihood, EM iterations, Newton
+        iterations that finished the start, seconds, converged, optimum (index of the distinct optimum it reached, 0 = best).
     n_reached_best : int
         Starts whose log-likelihood is within ``rtol`` of the best.
     optima : ndarray
@@ -199,6 +226,7 @@ def summarize_starts(runs: Sequence[EMRun], *, rtol: float = 1e-4) -> StartRepor
         "origin": [r.origin for r in runs],
         "llf": llf,
         "n_iter": [r.n_iter for r in runs],
+        "newton_iter": [r.n_finish for r in runs],
         "seconds": [r.seconds for r in runs],
         "converged": [r.converged for r in runs],
         "optimum": label,

@@ -274,12 +274,19 @@ class Likelihood:
         return estep, mstep
 
     # -------------------------------------------------------------- polish
-    def polish(self, params: np.ndarray, *, maxiter: int = 100, tol: float = 1e-9
-               ) -> tuple[np.ndarray, Evaluation, int, bool]:
+    def polish(self, params: np.ndarray, *, maxiter: int = 100, tol: float = 1e-9,
+               history: list | None = None) -> tuple[np.ndarray, Evaluation, int, bool]:
         """Newton's method on the full log-likelihood over the free parameters.
 
-        Stops when the Newton decrement (the predicted gain ``g' A^{-1} g``) is
-        below ``tol`` log-likelihood units.
+        Where the Hessian is not negative definite the step uses its absolute
+        eigenvalues (still an ascent direction); step halving keeps every step
+        from lowering the log-likelihood. Stops when the Newton decrement (the
+        predicted gain ``g' A^{-1} g``) is below ``tol`` log-likelihood units.
+
+        Parameters
+        ----------
+        history : list, optional
+            The log-likelihood after each accepted step is appended to it.
 
         Returns
         -------
@@ -305,6 +312,8 @@ class Likelihood:
             else:
                 return ev.params, ev, it, False
             ev = self.evaluate(trial, order=2)
+            if history is not None:
+                history.append(ev.llf)
         g = ev.score[free]
         decrement = float(g @ newton_direction(g, -ev.hessian[np.ix_(free, free)]))
         return ev.params, ev, maxiter, decrement <= tol
@@ -339,10 +348,22 @@ class Estimate:
         return self.runs[self.report.best_index]
 
 
+#: relative log-likelihood change at which each start hands over from EM to Newton
+SWITCH_TOL = 1e-5
+#: Newton iterations allowed to each start's finish
+FINISH_MAXITER = 50
+
+
 def estimate(likelihood: Likelihood, starts: Sequence[tuple[str, np.ndarray]], *,
              tol: float = 1e-8, maxiter: int = 1000, polish: bool = True, polish_tol: float = 1e-9,
-             newton_steps: int = 1, n_jobs: int = 1, progress: bool | None = None) -> Estimate:
-    """EM from every start, keep the best, then Newton polish. No input checks.
+             switch_tol: float = SWITCH_TOL, newton_steps: int = 1, n_jobs: int = 1,
+             progress: bool | None = None) -> Estimate:
+    """EM from every start, Newton to finish each, keep the best. No input checks.
+
+    With ``polish``, each start runs EM until the relative change of the
+    log-likelihood is below ``switch_tol`` (EM's fast phase) and Newton's
+    method on the full likelihood then finishes it (EM's slow tail is
+    skipped). Without it, EM runs to ``tol``.
 
     Returns
     -------
@@ -351,16 +372,22 @@ def estimate(likelihood: Likelihood, starts: Sequence[tuple[str, np.ndarray]], *
     """
     t0 = time.perf_counter()
     starts = [(origin, likelihood.apply_fixed(p)) for origin, p in starts]
+    finish = None
+    if polish:
+        def finish(params):
+            history: list[float] = []
+            params, _, n_it, ok = likelihood.polish(params, tol=polish_tol,
+                                                    maxiter=FINISH_MAXITER, history=history)
+            return params, history, ok
     runs = run_starts(lambda: likelihood.make_steps(newton_steps), starts, tol=tol,
-                      maxiter=maxiter, n_jobs=n_jobs, progress=progress)
+                      maxiter=maxiter, n_jobs=n_jobs, progress=progress, finish=finish,
+                      switch_tol=switch_tol)
     report = summarize_starts(runs)
     best = runs[report.best_index]
     t_em = time.perf_counter() - t0
-    if polish:
-        params, ev, n_polish, polished = likelihood.polish(best.params, tol=polish_tol)
-    else:
-        params, n_polish, polished = best.params, 0, None
-        ev = likelihood.evaluate(params, order=2)
+    params = best.params
+    ev = likelihood.evaluate(params, order=2)
+    n_polish, polished = (best.n_finish, best.converged) if polish else (0, None)
     return Estimate(params=params, evaluation=ev, runs=runs, report=report,
                     em_converged=best.converged, polish_iter=n_polish, polish_converged=polished,
                     seconds=time.perf_counter() - t0,
