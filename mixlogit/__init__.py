@@ -17,13 +17,21 @@ from .exceptions import (ConvergenceWarning, DataError, DroppedObservationsWarni
                          IdentificationWarning, MixlogitError, MixlogitWarning, SpecificationError,
                          StartsWarning)
 from .model import MixedMultinomialLogit
+from .moments import LatentMoments, latent_moments, mom_estimate
 from .results import MixedMultinomialLogitResults
+from .bootstrap import BootstrapResults
+from .diagnostics import IdentifiabilityReport
+from .selection import ClassSelection, select_classes
 
 __version__ = "0.1.0"
 
 __all__ = [
     "MixedMultinomialLogit",
     "MixedMultinomialLogitResults",
+    "select_classes",
+    "ClassSelection",
+    "BootstrapResults",
+    "IdentifiabilityReport",
     "datasets",
     "MixlogitError",
     "SpecificationError",

@@ -181,6 +181,69 @@ class MixedMultinomialLogit(LikelihoodModel):
         model.data_frame = data
         return model
 
+    @classmethod
+    def from_counts(cls, counts, features, *, k_classes: int,
+                    feature_names: Sequence[str] | None = None) -> "MixedMultinomialLogit":
+        """Softmax mixture over one shared candidate set, from choice counts.
+
+        The setting of Bing, Bunea, Niles-Weed and Wegkamp (*Learning large
+        softmax mixtures with warm start EM*): ``p`` candidates with features
+        ``x_j``, and ``N`` independent draws from
+        ``pi_j = sum_k alpha_k exp(x_j' beta_k) / sum_l exp(x_l' beta_k)``, of
+        which only the counts ``n_j`` are kept. EM runs per candidate: an
+        iteration costs ``O(p K L)`` whatever ``N`` is (plus an ``O(p K L^2)``
+        class information every few iterations), and the ``p x p`` long form
+        is never built. It gives the same fit as the long form in which each
+        draw is a decision maker facing all ``p`` candidates once.
+
+        Parameters
+        ----------
+        counts : array_like or Series, shape (p,)
+            Number of draws that chose each candidate (non-negative; fractional
+            values are accepted as weights).
+        features : array_like or DataFrame, shape (p, L)
+            Candidate features; a DataFrame's columns name the coefficients and
+            its index labels the candidates.
+        k_classes : int
+            Number of mixture components.
+        feature_names : sequence of str, optional
+            Coefficient names when ``features`` is an array (default ``x1..xL``).
+
+        Returns
+        -------
+        CountsMixedMultinomialLogit
+            A :class:`MixedMultinomialLogit` whose ``fit`` uses the counts
+            likelihood; its default start is ``"mom"`` (the method-of-moments
+            estimate plus random subspace draws). Results are the usual
+            :class:`~mixlogit.results.MixedMultinomialLogitResults`; per
+            decision-maker outputs (``posterior_probs``, ``loglikeobs``) have
+            one row per candidate (the draws that chose it), and the ``N`` of
+            BIC is the number of draws.
+
+        Raises
+        ------
+        DataError
+            Invalid counts or features (negative or non-finite values,
+            mismatched lengths, a constant or collinear feature).
+        SpecificationError
+            ``k_classes`` too large for the number of candidates
+            (``K (L + 1) - 1 > p - 1``).
+
+        Examples
+        --------
+        >>> import mixlogit as mx
+        >>> from mixlogit.datasets.simulate import simulate_counts
+        >>> sim = simulate_counts(n_candidates=500, n_draws=20_000, seed=0)
+        >>> model = mx.MixedMultinomialLogit.from_counts(sim.counts, sim.features, k_classes=3)
+        >>> res = model.fit(n_starts=3, seed=0)
+        >>> res.params.shape
+        (17,)
+        """
+        from .counts import CountsMixedMultinomialLogit
+
+        return CountsMixedMultinomialLogit(counts, features, k_classes=k_classes,
+                                           feature_names=feature_names)
+
     # ------------------------------------------------------------ structure
     @property
     def param_names(self) -> list[str]:
@@ -231,7 +294,10 @@ class MixedMultinomialLogit(LikelihoodModel):
         return -self.hessian(params)
 
     # ---------------------------------------------------------------- fit
-    def fit(self, start_params=None, *, method: str = "em", start: Any = "partition",
+    #: start strategy of ``fit(start=None)``; the counts form overrides it with ``"mom"``
+    _default_start = "partition"
+
+    def fit(self, start_params=None, *, method: str = "em", start: Any = None,
             n_starts: int = 10, seed: int | np.random.Generator | None = None, tol: float = 1e-8,
             maxiter: int = 1000, polish: bool = True, fixed: Mapping[str, float] | None = None,
             cov_type: str = "oim", cov_kwds: Mapping[str, Any] | None = None, n_jobs: int = 1,
@@ -247,12 +313,20 @@ class MixedMultinomialLogit(LikelihoodModel):
             then Newton on the full likelihood (``polish``). ``"newton"``,
             ``"bfgs"`` (and statsmodels' other optimizers) maximise the
             likelihood directly from each start with statsmodels' optimizers.
-        start : str, array, dict or list
+        start : str, array, dict or list, optional
             ``"partition"`` (random partitions of decision makers, one
-            conditional logit per group), ``"subspace"`` (draws in the
-            decision-maker score subspace), or start values.
+            conditional logit per group), ``"subspace"`` (draws in an estimated
+            subspace of the class coefficients), ``"mom"`` (counts form only:
+            the method-of-moments estimate plus ``n_starts - 1`` subspace
+            draws), or start values. The default depends on the data's form:
+            ``"partition"`` for long-format data (the subspace of long data is
+            estimated from the pooled logit's scores, see
+            :func:`mixlogit.subspace.score_subspace_starts`), ``"mom"`` for the
+            counts form of :meth:`from_counts`, where the Gaussian-design moment
+            identities give the estimate cheaply. ``"mom"`` on long-format data
+            raises :class:`~mixlogit.exceptions.SpecificationError`.
         n_starts : int
-            Number of random starts (one when ``k_classes`` is 1: the likelihood
+            Number of starts (one when ``k_classes`` is 1: the likelihood
             is then concave).
         seed : int or numpy.random.Generator, optional
             Seed of every random choice; the same seed gives the same fit.
@@ -307,6 +381,8 @@ class MixedMultinomialLogit(LikelihoodModel):
         lik = self._likelihood(fixed)
         if start_params is not None:
             start = start_params
+        elif start is None:
+            start = self._default_start
         if self.k_classes == 1 and isinstance(start, str):
             n_starts = 1
         starts = make_starts(lik, start, int(n_starts), rng, **start_kwds)

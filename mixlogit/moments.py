@@ -488,8 +488,8 @@ def latent_moments(
 
     Notes
     -----
-    ``M3`` is accumulated with one ``einsum`` over the candidates (``O(p L^3)``
-    time, ``O(L^3)`` memory: no ``p x L x L x L`` array), then corrected by the
+    ``M3`` is accumulated by matrix products over chunks of candidates
+    (``O(p L^3)`` time in BLAS, bounded memory: no ``p x L x L x L`` array), then corrected by the
     Hermite terms ``- (m1_a d_bc + m1_b d_ac + m1_c d_ab)``.
     """
     X = _as_features(features)
@@ -512,7 +512,7 @@ def latent_moments(
     m2 = (m2 + m2.T) / 2.0
     m3 = None
     if order >= 3:
-        S3 = np.einsum("ja,jb,jc->abc", Zw, Z, Z)  # C loop, no p x L^3 intermediate
+        S3 = _third_moment_sum(Zw, Z)
         I = np.eye(L)
         corr = (
             np.einsum("a,bc->abc", m1, I)
@@ -526,6 +526,27 @@ def latent_moments(
 
 
 _whiten_features = whiten  # the keyword argument of latent_moments shadows the function
+
+#: bytes of the per-chunk ``chunk x L^2`` intermediate in :func:`_third_moment_sum`
+_M3_CHUNK_BYTES = 32 * 2**20
+
+
+def _third_moment_sum(Zw: NDArray[np.float64], Z: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``sum_j Zw_ja Z_jb Z_jc`` as an ``L x L x L`` array, by BLAS over chunks of candidates.
+
+    Each chunk forms the ``chunk x L^2`` products ``Zw_ja Z_jb`` and multiplies by
+    ``Z`` (one matrix product), so memory stays at about ``_M3_CHUNK_BYTES`` and
+    the ``O(p L^3)`` work runs in BLAS rather than in an ``einsum`` loop (at
+    ``p = 100,000``, ``L = 50``: about 1 s instead of half a minute).
+    """
+    p, L = Z.shape
+    chunk = max(1, int(_M3_CHUNK_BYTES // (8 * L * L)))
+    S3 = np.zeros((L * L, L))
+    for start in range(0, p, chunk):  # loop over chunks of candidates, not candidates
+        a = Zw[start:start + chunk]
+        b = Z[start:start + chunk]
+        S3 += (a[:, :, None] * b[:, None, :]).reshape(a.shape[0], L * L).T @ b
+    return S3.reshape(L, L, L)
 
 
 def _symmetrize3(T: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -76,8 +76,14 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
         if cov_type == "bootstrap":
             from .bootstrap import bootstrap as run_bootstrap
 
-            boot = run_bootstrap(self, n_reps=int(cov_kwds.pop("n_reps", 200)),
-                                 seed=cov_kwds.pop("seed", seed), **cov_kwds)
+            boot = cov_kwds.pop("results", None)
+            if boot is None:
+                boot = run_bootstrap(self, n_reps=int(cov_kwds.pop("n_reps", 200)),
+                                     seed=cov_kwds.pop("seed", seed), **cov_kwds)
+            elif cov_kwds:
+                raise SpecificationError(
+                    f"cov_kwds {sorted(cov_kwds)} cannot be combined with a precomputed "
+                    "bootstrap (results=)")
             cov_free = boot.cov_params().to_numpy()[np.ix_(free, free)]
             self._bootstrap = boot
         else:
@@ -133,6 +139,238 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
         new._cache = {}
         new._set_covariance(cov_type, dict(cov_kwds))
         return new
+
+    # -------------------------------------------------------------- bootstrap
+    def bootstrap(self, n_reps: int = 200, *, seed: int | np.random.Generator | None = None,
+                  n_jobs: int = 1, cluster=None, align: str = "params", n_starts: int = 0,
+                  backend: str = "threads", progress: bool | None = None):
+        """Label-aligned bootstrap: resample decision makers, refit, align classes.
+
+        Parameters
+        ----------
+        n_reps : int
+            Number of replicates.
+        seed : int or numpy.random.Generator, optional
+            Seed of the resampling; the same seed gives the same draws.
+        n_jobs : int
+            Parallel workers (``-1``: every core).
+        cluster : str or array_like, optional
+            Resample clusters (a column constant within decision makers, or one
+            label per decision maker) instead of decision makers.
+        align : str
+            ``"params"`` or ``"posteriors"``; see :mod:`mixlogit.bootstrap`.
+        n_starts : int
+            Extra random-partition starts per replicate (besides the estimate).
+        backend : str
+            ``"threads"`` or ``"processes"``.
+        progress : bool, optional
+            Progress bar (default: when interactive).
+
+        Returns
+        -------
+        mixlogit.bootstrap.BootstrapResults
+            Aligned and unaligned draws, standard errors, percentile intervals,
+            the share of failed and doubtfully aligned replicates. Use
+            ``get_robustcov_results("bootstrap", results=boot)`` to carry its
+            covariance in a results object without refitting again.
+
+        Examples
+        --------
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(
+        ...     n_decision_makers=100, n_situations=6, n_alternatives=3,
+        ...     betas=[[1.5, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+        >>> res = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id",
+        ...     k_classes=2).fit(n_starts=2, seed=0)
+        >>> boot = res.bootstrap(10, seed=0)
+        >>> boot.share_failed
+        0.0
+        """
+        from .bootstrap import bootstrap as run_bootstrap
+
+        return run_bootstrap(self, n_reps, seed=seed, n_jobs=n_jobs, cluster=cluster, align=align,
+                             n_starts=n_starts, backend=backend, progress=progress)
+
+    # ------------------------------------------------------------ diagnostics
+    def identifiability(self, *, n_flat: int = 3, check_restarts: bool = True,
+                        emit_warning: bool = True):
+        """Identifiability diagnostics: a report that prints and converts to a frame.
+
+        Parameters
+        ----------
+        n_flat : int
+            Number of flattest information directions to keep.
+        check_restarts : bool
+            Polish and compare the solutions of the starts that reached the best
+            log-likelihood.
+        emit_warning : bool
+            Issue an IdentificationWarning when an item fails.
+
+        Returns
+        -------
+        mixlogit.diagnostics.IdentifiabilityReport
+            Items with ``pass`` / ``warn`` / ``fail`` and their thresholds; see
+            :mod:`mixlogit.diagnostics` for every check.
+
+        Examples
+        --------
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(
+        ...     n_decision_makers=200, n_situations=8, n_alternatives=3,
+        ...     betas=[[1.5, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+        >>> res = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id",
+        ...     k_classes=2).fit(n_starts=3, seed=0)
+        >>> res.identifiability().passed
+        True
+        """
+        from .diagnostics import identifiability
+
+        return identifiability(self, n_flat=n_flat, check_restarts=check_restarts,
+                               emit_warning=emit_warning)
+
+    @property
+    def entropy_r2(self) -> float:
+        """Entropy R^2 of the posterior class probabilities (NaN for one class)."""
+        from .diagnostics import entropy_r2
+
+        return entropy_r2(self._evaluation.posteriors, self.model.choice_data.weights)
+
+    # -------------------------------------------------------- post-estimation
+    def wtp(self, price: str, attributes=None, *, alpha: float = 0.05) -> pd.DataFrame:
+        """Willingness to pay per class and for the population (delta-method errors).
+
+        Parameters
+        ----------
+        price : str
+            The price (cost) term; WTP for attribute a is ``-c_a / c_price``.
+        attributes : list of str, optional
+            Terms to value (default: every other utility term).
+        alpha : float
+            1 - confidence level.
+
+        Returns
+        -------
+        DataFrame
+            Index ``(class, attribute)`` with ``population`` the share-weighted
+            mean of the class values; columns ``wtp``, ``bse``, ``z``,
+            ``pvalue``, ``lower``, ``upper``. See :mod:`mixlogit.postestimation`.
+
+        Examples
+        --------
+        >>> import mixlogit as mx
+        >>> df = mx.datasets.electricity.load()
+        >>> res = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ pf + cl + loc - 1", df, groups="chid", panel="id",
+        ...     k_classes=1).fit()
+        >>> w = res.wtp(price="pf")
+        >>> bool(abs(w.loc[("class1", "loc"), "wtp"]
+        ...          + res.params["class1:loc"] / res.params["class1:pf"]) < 1e-12)
+        True
+        """
+        from .postestimation import wtp
+
+        return wtp(self, price, attributes, alpha=alpha)
+
+    def elasticities(self, attribute: str, *, alternative=None, kind: str = "matrix"
+                     ) -> pd.DataFrame:
+        """Own and cross elasticities of the choice probabilities, per class and mixture.
+
+        Parameters
+        ----------
+        attribute : str
+            Utility term that changes.
+        alternative : str or array_like, optional
+            Alternative label per row (column name or array); needed for
+            ``kind="matrix"``.
+        kind : str
+            ``"matrix"`` (mean elasticity matrices indexed ``(class, changed)``,
+            columns the responding alternatives) or ``"own"`` (own elasticity of
+            every row).
+
+        Returns
+        -------
+        DataFrame
+            See :func:`mixlogit.postestimation.elasticities`.
+
+        Examples
+        --------
+        >>> import mixlogit as mx
+        >>> df = mx.datasets.electricity.load()
+        >>> res = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ pf + cl + loc - 1", df, groups="chid", panel="id",
+        ...     k_classes=2).fit(n_starts=2, seed=0)
+        >>> df["alt"] = df.groupby("chid").cumcount() + 1
+        >>> E = res.elasticities("pf", alternative="alt")
+        >>> E.loc["population"].shape
+        (4, 4)
+        """
+        from .postestimation import elasticities
+
+        return elasticities(self, attribute, alternative=alternative, kind=kind)
+
+    def classification_table(self) -> pd.DataFrame:
+        """Modal class assignment against posterior probabilities (with AvePP).
+
+        Returns
+        -------
+        DataFrame
+            See :func:`mixlogit.postestimation.classification_table`.
+        """
+        from .postestimation import classification_table
+
+        return classification_table(self)
+
+    def individual_params(self) -> pd.DataFrame:
+        """Posterior-weighted coefficients of each decision maker, ``sum_k h_nk c_k``.
+
+        Returns
+        -------
+        DataFrame
+            One row per decision maker, one column per utility term.
+        """
+        from .postestimation import individual_params
+
+        return individual_params(self)
+
+    def plot_class_shares(self, *, alpha: float = 0.05, ax=None, bootstrap=None):
+        """Bar chart of the class shares with confidence intervals.
+
+        Parameters
+        ----------
+        alpha : float
+            1 - confidence level (delta method, or bootstrap percentiles).
+        ax : matplotlib Axes, optional
+        bootstrap : BootstrapResults, optional
+            Use its percentile intervals instead of the delta method.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        from .plotting import plot_class_shares
+
+        return plot_class_shares(self, alpha=alpha, ax=ax, bootstrap=bootstrap)
+
+    def plot_coefficients(self, *, alpha: float = 0.05, terms=None, ax=None):
+        """Coefficients by class with confidence intervals, one marker per class.
+
+        Parameters
+        ----------
+        alpha : float
+            1 - confidence level.
+        terms : list of str, optional
+            Utility terms to show (default all).
+        ax : matplotlib Axes, optional
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        from .plotting import plot_coefficients
+
+        return plot_coefficients(self, alpha=alpha, terms=terms, ax=ax)
 
     # -------------------------------------------------------------- warnings
     def _emit_warnings(self) -> None:

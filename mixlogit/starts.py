@@ -8,7 +8,14 @@
     form, the top eigenvectors of the latent second moment M2; for long-format
     data, the decision-maker score subspace of ALGORITHMS.md section 3.5.
 ``"mom"``
-    The method-of-moments estimate (counts form only), plus random starts.
+    The method-of-moments estimate (counts form only), plus ``n_starts - 1``
+    (at least one) subspace draws; on long-format data it raises
+    :class:`~mixlogit.exceptions.SpecificationError`.
+
+Every strategy is ``strategy(likelihood, n_starts, rng, **options) -> [(origin,
+params), ...]``; class-invariant and membership parts are zero (equal shares)
+unless the strategy estimates them (the pooled invariant coefficients of the
+score subspace, the shares of the method of moments).
 Given values
     An array of length ``n_params``, a ``{name: value}`` dict (missing names are
     0), or a list of those for several starts.
@@ -19,10 +26,11 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from .exceptions import SpecificationError
+from .exceptions import DataError, IdentificationWarning, SpecificationError, warn
 from .likelihood import Likelihood
 
-__all__ = ["START_STRATEGIES", "partition_starts", "given_starts", "make_starts"]
+__all__ = ["START_STRATEGIES", "partition_starts", "given_starts", "make_starts",
+           "subspace_starts", "mom_starts", "moment_subspace_starts"]
 
 
 def partition_starts(likelihood: Likelihood, n_starts: int, rng: np.random.Generator
@@ -69,7 +77,92 @@ def given_starts(likelihood: Likelihood, values) -> list[tuple[str, np.ndarray]]
     return out
 
 
-def _subspace(likelihood, n_starts, rng, **kwargs):
+def _is_counts(likelihood) -> bool:
+    from .counts import CountsLikelihood
+
+    return isinstance(likelihood, CountsLikelihood)
+
+
+def _counts_moments(likelihood, order: int):
+    from .moments import latent_moments
+
+    d = likelihood.data
+    return latent_moments(d.counts, d.features, order=order)
+
+
+def moment_subspace_starts(likelihood, n_starts: int, rng: np.random.Generator, *,
+                           moments=None) -> list[tuple[str, np.ndarray]]:
+    """Counts form: draws in the span of the top eigenvectors of the latent moment M2.
+
+    ALGORITHMS.md 3.4: in whitened coordinates ``beta_k = U z_k`` with ``U`` the
+    top ``min(K, L)`` eigenvectors of ``M2`` and ``z_k ~ N(0, tr(M2) / K I)``,
+    mapped back to the feature coordinates; equal shares. See
+    :func:`mixlogit.moments.subspace_starts`.
+    """
+    from .moments import subspace_starts
+
+    lay = likelihood.layout
+    if moments is None:
+        moments = _counts_moments(likelihood, order=2)
+    draws = subspace_starts(moments, lay.k_classes, int(n_starts), seed=rng)
+    return [(f"subspace {i}", lay.pack(b)) for i, b in enumerate(draws)]
+
+
+def mom_starts(likelihood, n_starts: int, rng: np.random.Generator, *, method: str = "auto",
+               n_tries: int = 20) -> list[tuple[str, np.ndarray]]:
+    """Counts form: the method-of-moments estimate plus ``n_starts - 1`` subspace draws.
+
+    The estimate is :func:`mixlogit.moments.mom_estimate` (``method``: ``"auto"``
+    runs the third-moment tensor decomposition when ``K <= L`` and the 1-D
+    Prony problem, and keeps the better likelihood); it is always accompanied by
+    at least one random subspace draw, and EM keeps the best log-likelihood.
+    When the moment problem cannot be solved, a warning is issued and only the
+    draws remain.
+
+    Raises
+    ------
+    SpecificationError
+        On long-format data: the moment identities need one shared candidate
+        set with (roughly) Gaussian features.
+    """
+    if not _is_counts(likelihood):
+        raise SpecificationError(
+            "start='mom' needs the counts form (MixedMultinomialLogit.from_counts): the "
+            "method of moments rests on Gaussian-design identities for one candidate set "
+            "shared by all draws, which long-format data with situation-specific "
+            "alternatives do not satisfy; use start='subspace' (decision-maker score "
+            "subspace) or start='partition'"
+        )
+    from .moments import mom_estimate, shares_to_logits
+
+    lay = likelihood.layout
+    K, L = lay.k_classes, lay.k_exog
+    moments = _counts_moments(likelihood, order=3 if 2 <= K <= L else 2)
+    out: list[tuple[str, np.ndarray]] = []
+    try:
+        est = mom_estimate(moments, K, method=method, seed=rng, n_tries=n_tries)
+        gamma = np.r_[0.0, shares_to_logits(est.shares)][:, None]
+        out.append((f"mom ({est.method})", lay.pack(est.betas, gamma=gamma)))
+    except (DataError, np.linalg.LinAlgError) as exc:
+        warn(f"the method of moments failed ({exc}); using subspace draws only",
+             IdentificationWarning)
+    n_random = max(int(n_starts) - len(out), 1) if K > 1 else max(int(n_starts) - len(out), 0)
+    out += moment_subspace_starts(likelihood, n_random, rng, moments=moments)
+    return out
+
+
+def subspace_starts(likelihood, n_starts: int, rng: np.random.Generator, **kwargs
+                    ) -> list[tuple[str, np.ndarray]]:
+    """``start="subspace"``: M2 subspace draws (counts form) or score subspace draws (long form).
+
+    Keyword arguments go to :func:`mixlogit.subspace.score_subspace_starts`
+    (long form: ``scale``); the counts form takes none.
+    """
+    if _is_counts(likelihood):
+        if kwargs:
+            raise SpecificationError(f"start='subspace' on counts takes no options, got "
+                                     f"{sorted(kwargs)}")
+        return moment_subspace_starts(likelihood, n_starts, rng)
     from .subspace import score_subspace_starts
 
     return score_subspace_starts(likelihood, n_starts, rng, **kwargs)
@@ -77,7 +170,8 @@ def _subspace(likelihood, n_starts, rng, **kwargs):
 
 START_STRATEGIES = {
     "partition": partition_starts,
-    "subspace": _subspace,
+    "subspace": subspace_starts,
+    "mom": mom_starts,
 }
 
 

@@ -1,0 +1,367 @@
+"""The ``mixlogit`` command line: round trips, output files, and one-line errors."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mixlogit as mx
+from mixlogit.cli import main, parse_classes
+
+FORMULA = "choice ~ pf + cl + loc + wk + tod + seas - 1"
+N_PEOPLE = 120  # a subset of the electricity panel keeps every fit well under a second
+
+
+@pytest.fixture(scope="module")
+def electricity_csv(tmp_path_factory):
+    """The electricity data (first 120 respondents) written to a CSV file, and the frame."""
+    df = mx.datasets.electricity.load()
+    df = df[df["id"] <= N_PEOPLE].reset_index(drop=True)
+    path = tmp_path_factory.mktemp("cli") / "electricity.csv"
+    df.to_csv(path, index=False)
+    return str(path), df
+
+
+def fit_args(path, *extra):
+    return ["fit", path, "--formula", FORMULA, "--groups", "chid", "--panel", "id", *extra]
+
+
+def assert_one_line_error(capsys, status, *fragments):
+    """Exit status 2, and stderr is exactly one line 'mixlogit: error: ...'."""
+    out, err = capsys.readouterr()
+    assert status == 2
+    lines = [line for line in err.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("mixlogit: error:")]
+    assert len(errors) == 1, err
+    assert all(line.startswith("mixlogit: ") for line in lines), err
+    assert "Traceback" not in err and "Traceback" not in out
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+    return errors[0]
+
+
+# ------------------------------------------------------------------------ help
+def test_help_in_a_subprocess():
+    proc = subprocess.run([sys.executable, "-m", "mixlogit", "--help"], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    for command in ("demo", "fit", "select", "datasets"):
+        assert command in proc.stdout
+    assert proc.stderr == ""
+
+
+@pytest.mark.parametrize("command", ["fit", "select", "demo", "datasets"])
+def test_help_of_every_command(command, capsys):
+    assert main([command, "--help"]) == 0
+    out, _ = capsys.readouterr()
+    assert f"usage: mixlogit {command}" in out
+    if command in ("fit", "select"):
+        for option in ("--formula", "--groups", "--panel", "--classes", "--invariant",
+                       "--membership", "--starts", "--seed", "--output"):
+            assert option in out
+
+
+def test_version(capsys):
+    assert main(["--version"]) == 0
+    assert mx.__version__ in capsys.readouterr().out
+
+
+def test_no_command_prints_help_and_fails(capsys):
+    assert main([]) == 2
+    assert "usage: mixlogit" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ round trips
+@pytest.mark.filterwarnings("ignore::mixlogit.StartsWarning")
+def test_fit_json_round_trip(electricity_csv, tmp_path, capsys):
+    path, df = electricity_csv
+    out_file = tmp_path / "results.json"
+    status = main(fit_args(path, "--classes", "2", "--starts", "3", "--seed", "0",
+                           "--output", str(out_file)))
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert "Latent Class Multinomial Logit Results" in out
+    assert "Class 2 (share" in out
+    assert f"wrote {out_file}" in err
+
+    doc = json.loads(out_file.read_text())
+    # the same model fitted in Python with the same options gives the same numbers
+    res = mx.MixedMultinomialLogit.from_formula(
+        FORMULA, df, groups="chid", panel="id", k_classes=2).fit(n_starts=3, seed=0)
+    params = pd.Series({p["name"]: p["coef"] for p in doc["params"]})
+    bse = pd.Series({p["name"]: p["std_err"] for p in doc["params"]})
+    np.testing.assert_allclose(params[res.params.index], res.params, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(bse[res.bse.index], res.bse, rtol=1e-5, atol=1e-8)
+    assert doc["fit"]["llf"] == pytest.approx(res.llf, rel=1e-10)
+    assert doc["fit"]["n_decision_makers"] == N_PEOPLE
+    assert doc["model"] == {"formula": FORMULA, "invariant": None, "membership": None,
+                            "groups": "chid", "panel": "id", "availability": None,
+                            "weights": None, "k_classes": 2}
+    shares = [s["share"] for s in doc["class_shares"]]
+    np.testing.assert_allclose(shares, res.class_shares, rtol=1e-6)
+    assert sum(shares) == pytest.approx(1.0)
+    posteriors = pd.DataFrame(doc["posteriors"]).set_index("decision_maker")
+    assert len(posteriors) == N_PEOPLE
+    np.testing.assert_allclose(posteriors.sum(axis=1), 1.0)
+    np.testing.assert_allclose(posteriors.loc[res.posterior_probs().index].to_numpy(),
+                               res.posterior_probs().to_numpy(), atol=1e-6)
+
+
+def test_fit_csv_output_writes_three_tables(electricity_csv, tmp_path, capsys):
+    path, _ = electricity_csv
+    out_file = tmp_path / "res.csv"
+    status = main(fit_args(path, "--classes", "2", "--starts", "2", "--output", str(out_file),
+                           "--quiet"))
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert out == ""  # --quiet: no summary
+    params = pd.read_csv(out_file)
+    assert list(params.columns) == ["name", "coef", "std_err", "z", "p_value", "lower", "upper",
+                                    "fixed"]
+    assert params["name"].tolist()[:2] == ["class1:pf", "class1:cl"]
+    assert params["std_err"].notna().all()
+    shares = pd.read_csv(tmp_path / "res.shares.csv")
+    assert shares["class"].tolist() == ["class1", "class2"]
+    posteriors = pd.read_csv(tmp_path / "res.posteriors.csv")
+    assert list(posteriors.columns) == ["decision_maker", "class1", "class2"]
+    assert len(posteriors) == N_PEOPLE
+
+
+def test_fit_with_invariant_fixed_and_robust(electricity_csv, tmp_path, capsys):
+    path, _ = electricity_csv
+    out_file = tmp_path / "r.json"
+    status = main(["fit", path, "--formula", "choice ~ pf + cl - 1", "--groups", "chid",
+                   "--panel", "id", "--classes", "2", "--invariant", "~ loc + wk + tod + seas - 1",
+                   "--fixed", "class2:cl=0", "--cov-type", "robust", "--starts", "2",
+                   "--output", str(out_file)])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert "Class-invariant coefficients" in out
+    doc = json.loads(out_file.read_text())
+    by_name = {p["name"]: p for p in doc["params"]}
+    assert by_name["class2:cl"]["coef"] == 0.0 and by_name["class2:cl"]["fixed"] is True
+    assert by_name["class2:cl"]["std_err"] is None  # NaN is written as null
+    assert doc["fit"]["cov_type"] == "robust"
+    assert "loc" in by_name
+
+
+def test_fit_with_bootstrap(electricity_csv, tmp_path, capsys):
+    path, _ = electricity_csv
+    out_file = tmp_path / "boot.json"
+    status = main(fit_args(path, "--classes", "2", "--starts", "2", "--bootstrap", "5",
+                           "--seed", "1", "--output", str(out_file)))
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert "Bootstrap (5 replicates" in out
+    doc = json.loads(out_file.read_text())
+    assert doc["fit"]["cov_type"] == "bootstrap"
+    assert doc["bootstrap"]["n_reps"] == 5
+    assert len(doc["bootstrap"]["percentile_intervals"]) == len(doc["params"])
+
+
+def test_select_prints_the_table(electricity_csv, tmp_path, capsys):
+    path, _ = electricity_csv
+    out_file = tmp_path / "select.csv"
+    status = main(["select", path, "--formula", FORMULA, "--groups", "chid", "--panel", "id",
+                   "--classes", "1-2", "--starts", "2", "--seed", "0", "--output", str(out_file)])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert "bic" in out and "aic" in out
+    table = pd.read_csv(out_file, index_col=0)
+    assert table.index.tolist() == [1, 2]
+    assert (table["llf"].diff().dropna() > 0).all()
+
+
+def test_demo_runs(capsys):
+    assert main(["demo", "--classes", "1"]) == 0
+    out, _ = capsys.readouterr()
+    assert "Latent Class Multinomial Logit Results" in out
+    assert "No. Decision makers:                361" in out
+
+
+def test_datasets_list_and_export(tmp_path, capsys):
+    assert main(["datasets"]) == 0
+    out, _ = capsys.readouterr()
+    assert out.split()[0] == "electricity" and "swissmetro" in out
+    target = tmp_path / "heating.csv"
+    assert main(["datasets", "heating", "--output", str(target)]) == 0
+    assert pd.read_csv(target).shape == mx.datasets.heating.load().shape
+
+
+# ------------------------------------------------------------------- bad input
+def test_missing_file(capsys, tmp_path):
+    status = main(fit_args(str(tmp_path / "nope.csv"), "--classes", "2"))
+    assert_one_line_error(capsys, status, "no such file")
+
+
+@pytest.mark.parametrize("option, column", [("--groups", "situation"), ("--panel", "person")])
+def test_missing_id_column(electricity_csv, capsys, option, column):
+    path, _ = electricity_csv
+    args = ["fit", path, "--formula", FORMULA, "--groups", "chid", "--panel", "id",
+            "--classes", "2"]
+    args[args.index(option) + 1] = column
+    status = main(args)
+    assert_one_line_error(capsys, status, option, repr(column))
+
+
+def test_missing_formula_column(electricity_csv, capsys):
+    path, _ = electricity_csv
+    status = main(["fit", path, "--formula", "choice ~ pf + price - 1", "--groups", "chid",
+                   "--classes", "2"])
+    assert_one_line_error(capsys, status, "price")
+
+
+def test_missing_outcome_column(electricity_csv, capsys):
+    path, _ = electricity_csv
+    status = main(["fit", path, "--formula", "chosen ~ pf - 1", "--groups", "chid",
+                   "--classes", "2"])
+    assert_one_line_error(capsys, status, "chosen")
+
+
+def test_no_chosen_alternative(electricity_csv, tmp_path, capsys):
+    _, df = electricity_csv
+    bad = df.copy()
+    bad.loc[bad["chid"] == bad["chid"].iloc[0], "choice"] = 0
+    path = tmp_path / "nochoice.csv"
+    bad.to_csv(path, index=False)
+    status = main(fit_args(str(path), "--classes", "2"))
+    assert_one_line_error(capsys, status, "no chosen alternative")
+
+
+def test_two_chosen_alternatives(electricity_csv, tmp_path, capsys):
+    _, df = electricity_csv
+    bad = df.copy()
+    bad.loc[bad["chid"] == bad["chid"].iloc[0], "choice"] = 1
+    path = tmp_path / "twochoices.csv"
+    bad.to_csv(path, index=False)
+    status = main(fit_args(str(path), "--classes", "2"))
+    assert_one_line_error(capsys, status, "more than one chosen alternative")
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two", "2.5", ""])
+def test_bad_classes(electricity_csv, capsys, value):
+    path, _ = electricity_csv
+    status = main(fit_args(path, "--classes", value))
+    assert_one_line_error(capsys, status, "--classes")
+
+
+def test_more_classes_than_decision_makers(electricity_csv, capsys):
+    path, _ = electricity_csv
+    status = main(fit_args(path, "--classes", str(N_PEOPLE + 1)))
+    assert_one_line_error(capsys, status, "exceeds the number of decision makers")
+
+
+@pytest.mark.parametrize("value", ["0", "3-1", "a-b", "1,x"])
+def test_bad_classes_in_select(electricity_csv, capsys, value):
+    path, _ = electricity_csv
+    status = main(["select", path, "--formula", FORMULA, "--groups", "chid", "--classes", value])
+    assert_one_line_error(capsys, status, "--classes")
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    (["--output", "results.txt"], ".json or .csv"),
+    (["--start", "sideways"], "sideways"),
+    (["--fixed", "nonsense"], "NAME=VALUE"),
+    (["--fixed", "class9:pf=0"], "class9:pf"),
+    (["--starts", "0"], "--starts"),
+    (["--cov-type", "cluster"], "--cluster"),
+    (["--bootstrap", "1"], "--bootstrap"),
+])
+def test_bad_options(electricity_csv, capsys, extra, fragment):
+    path, _ = electricity_csv
+    status = main(fit_args(path, "--classes", "2", "--starts", "1", *extra))
+    assert_one_line_error(capsys, status, fragment)
+
+
+def test_missing_required_option(electricity_csv, capsys):
+    path, _ = electricity_csv
+    status = main(["fit", path, "--formula", FORMULA, "--classes", "2"])
+    assert_one_line_error(capsys, status, "--groups")
+
+
+def test_malformed_formula(electricity_csv, capsys):
+    path, _ = electricity_csv
+    status = main(["fit", path, "--formula", "choice pf", "--groups", "chid", "--classes", "2"])
+    assert_one_line_error(capsys, status, "formula")
+
+
+def test_unparseable_and_empty_files(tmp_path, capsys):
+    broken = tmp_path / "broken.csv"
+    broken.write_text('a,b\n1,2,3,4\n"x')
+    status = main(fit_args(str(broken), "--classes", "2"))
+    assert_one_line_error(capsys, status, "broken.csv")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    status = main(fit_args(str(empty), "--classes", "2"))
+    assert_one_line_error(capsys, status, "empty")
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(bytes(range(256)) * 4)
+    status = main(fit_args(str(binary), "--classes", "2"))
+    assert_one_line_error(capsys, status)
+
+
+def test_non_numeric_attribute(electricity_csv, tmp_path, capsys):
+    _, df = electricity_csv
+    bad = df.copy()
+    bad["choice"] = np.where(bad["choice"] == 1, "yes", "no")
+    path = tmp_path / "text_choice.csv"
+    bad.to_csv(path, index=False)
+    status = main(fit_args(str(path), "--classes", "2"))
+    assert_one_line_error(capsys, status)
+
+
+def test_unknown_command_and_dataset(capsys):
+    assert_one_line_error(capsys, main(["frobnicate"]), "frobnicate")
+    assert_one_line_error(capsys, main(["datasets", "mtcars"]), "mtcars")
+
+
+def test_bad_input_in_a_subprocess(tmp_path):
+    """The installed entry point too: exit status 2, one line, no traceback."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "mixlogit", "fit", str(tmp_path / "missing.csv"), "--formula",
+         FORMULA, "--groups", "chid", "--classes", "2"],
+        capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0
+    assert proc.stderr.startswith("mixlogit: error:")
+
+
+# ---------------------------------------------------------------- the parsers
+@pytest.mark.parametrize("text, expected", [
+    ("3", [1, 2, 3]), ("2-4", [2, 3, 4]), ("2:3", [2, 3]), ("1,3,5", [1, 3, 5]),
+    ("5,1,1", [1, 5]),
+])
+def test_parse_classes(text, expected):
+    assert parse_classes(text) == expected
+
+
+def test_warnings_are_one_line_each(electricity_csv, tmp_path, capsys):
+    """Estimator warnings come after the summary, one 'mixlogit: warning:' line each."""
+    _, df = electricity_csv
+    data = df.copy()
+    data.loc[data.index[:4], "pf"] = np.nan  # one situation dropped: DroppedObservationsWarning
+    path = tmp_path / "missing_values.csv"
+    data.to_csv(path, index=False)
+    status = main(fit_args(str(path), "--classes", "1"))
+    out, err = capsys.readouterr()
+    assert status == 0
+    assert "Latent Class Multinomial Logit Results" in out
+    lines = err.strip().splitlines()
+    assert lines and all(line.startswith("mixlogit: warning:") for line in lines)
+    assert any("DroppedObservationsWarning" in line for line in lines)
+
+
+def test_output_is_valid_json_without_nan(electricity_csv, tmp_path, capsys):
+    path, _ = electricity_csv
+    out_file = tmp_path / "one.json"
+    assert main(fit_args(path, "--classes", "1", "--output", str(out_file))) == 0
+    text = out_file.read_text()
+    assert "NaN" not in text
+    doc = json.loads(text)
+    assert doc["class_shares"][0]["share"] == pytest.approx(1.0)
+    assert os.path.getsize(out_file) > 0
