@@ -146,10 +146,12 @@ class ClassState:
 
     logp_situation: np.ndarray  # (n_situations, K) log-probability of the observed choice
     loglik: np.ndarray          # (n_decision_makers, K) log L_nk
+    probabilities: np.ndarray | None = None  # (K, n_rows) when kept
 
 
 def class_state(Wt: np.ndarray, C: np.ndarray, blocks: Sequence[Block],
-                decision_maker_summer: sparse.csr_matrix) -> ClassState:
+                decision_maker_summer: sparse.csr_matrix, *,
+                keep_probabilities: bool = False) -> ClassState:
     """Per-situation and per-decision-maker class log-likelihoods.
 
     Parameters
@@ -159,20 +161,27 @@ def class_state(Wt: np.ndarray, C: np.ndarray, blocks: Sequence[Block],
     C : ndarray, shape (K, Lw)
     blocks : list of Block
     decision_maker_summer : sparse matrix, shape (N, n_situations)
+    keep_probabilities : bool
+        Keep the choice probabilities (K x n_rows) for a following
+        :func:`class_derivatives` at the same coefficients.
 
     Returns
     -------
     ClassState
     """
     logp = np.empty((blocks[-1].situations.stop, C.shape[0]))
+    P = np.empty((C.shape[0], Wt.shape[1])) if keep_probabilities else None
     for b in blocks:
-        logp[b.situations] = _block_softmax(Wt[:, b.rows], C, b)[1].T
-    return ClassState(logp, decision_maker_summer @ logp)
+        Pb, lp = _block_softmax(Wt[:, b.rows], C, b)
+        logp[b.situations] = lp.T
+        if P is not None:
+            P[:, b.rows] = Pb
+    return ClassState(logp, decision_maker_summer @ logp, P)
 
 
 def class_derivatives(Wt: np.ndarray, C: np.ndarray, blocks: Sequence[Block],
                       situation_weight: np.ndarray, *, need_information: bool = True,
-                      need_deviations: bool = False):
+                      need_deviations: bool = False, probabilities: np.ndarray | None = None):
     """Gradient and information of weighted conditional logits, one per class.
 
     For class k with situation weights c_sk the objective is
@@ -192,24 +201,30 @@ def class_derivatives(Wt: np.ndarray, C: np.ndarray, blocks: Sequence[Block],
     need_deviations : bool
         Also return ``w_chosen - wbar_sk`` per situation, shape (S, K, Lw)
         (summed per decision maker they are the class scores).
+    probabilities : ndarray, shape (K, n_rows), optional
+        Choice probabilities at ``C`` already computed (``ClassState``); the
+        softmax is then skipped and ``logp`` is not returned (None).
 
     Returns
     -------
-    logp : ndarray, shape (S, K)
+    logp : ndarray, shape (S, K) or None
     grad : ndarray, shape (K, Lw)
     info : ndarray, shape (K, Lw, Lw) or None
     deviations : ndarray, shape (S, K, Lw) or None
     """
     K, Lw = C.shape
     S = blocks[-1].situations.stop
-    logp = np.empty((S, K))
+    logp = np.empty((S, K)) if probabilities is None else None
     grad = np.zeros((K, Lw))
     info = np.zeros((K, Lw, Lw)) if need_information else None
     deviations = np.empty((S, K, Lw)) if need_deviations else None
     for b in blocks:
         Wb = Wt[:, b.rows]
-        P, lp = _block_softmax(Wb, C, b)
-        logp[b.situations] = lp.T
+        if probabilities is None:
+            P, lp = _block_softmax(Wb, C, b)
+            logp[b.situations] = lp.T
+        else:
+            P = probabilities[:, b.rows]
         PW = P[:, None, :] * Wb[None, :, :]                  # (K, Lw, rows)
         Wbar = b.situation_sums(PW)                          # (K, Lw, situations)
         dev = Wb[:, b.chosen][None, :, :] - Wbar             # (K, Lw, situations)

@@ -89,10 +89,11 @@ class Likelihood:
         params[self.fixed_mask] = self.fixed_values[self.fixed_mask]
         return params
 
-    def class_state(self, params: np.ndarray) -> ClassState:
+    def class_state(self, params: np.ndarray, keep_probabilities: bool = False) -> ClassState:
         d = self.data
         C = self.layout.unpack(params).class_coefficients
-        return class_state(d.design_t, C, d.blocks, d.decision_maker_summer)
+        return class_state(d.design_t, C, d.blocks, d.decision_maker_summer,
+                           keep_probabilities=keep_probabilities)
 
     def log_shares(self, params: np.ndarray) -> np.ndarray:
         return log_class_shares(self.data.exog_membership, self.layout.unpack(params).gamma)
@@ -208,7 +209,8 @@ class Likelihood:
         data, lay = self.data, self.layout
         c = wh[data.decision_maker_of_situation]
         C = lay.unpack(params).class_coefficients
-        _, grad_c, info_c, _ = class_derivatives(data.design_t, C, data.blocks, c)
+        _, grad_c, info_c, _ = class_derivatives(data.design_t, C, data.blocks, c,
+                                                 probabilities=state.probabilities)
         n_u = lay.membership_slice.start
         G = np.zeros(n_u)
         A = np.zeros((n_u, n_u))
@@ -228,7 +230,7 @@ class Likelihood:
         for _ in range(30):
             trial = params.copy()
             trial[np.flatnonzero(free)] += t * step
-            new_state = self.class_state(trial)
+            new_state = self.class_state(trial, keep_probabilities=True)
             q_new = float(np.sum(c * new_state.logp_situation))
             if q_new >= q_old - 1e-12 * abs(q_old):
                 return trial, new_state, q_new - q_old
