@@ -10,6 +10,7 @@ records whether the 95% intervals of
 * ``robust``: Wald, sandwich by decision maker,
 * ``boot``: label-aligned bootstrap percentile interval (``--boot-reps``
   replicates resampling decision makers),
+* ``boot_normal``: estimate -/+ 1.96 bootstrap standard errors (same replicates),
 
 cover each true parameter (class coefficients and membership log-odds). It
 prints, per setting and interval, the coverage of every parameter, their mean,
@@ -104,6 +105,9 @@ def one_replication(args) -> dict:
         out["boot_doubtful"] = boot.share_doubtful
         ci = boot.conf_int(0.05)
         record("boot", res.params.to_numpy(), ci["lower"].to_numpy(), ci["upper"].to_numpy())
+        ci = boot.conf_int(0.05, method="normal")
+        record("boot_normal", res.params.to_numpy(), ci["lower"].to_numpy(),
+               ci["upper"].to_numpy())
     return out
 
 
@@ -139,12 +143,13 @@ def _permute_bounds(lay, lower, upper, params, order):
 def summarize(frame: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for setting, sub in frame.groupby("setting"):
-        for tag in ("oim", "robust", "boot"):
+        for tag in ("oim", "robust", "boot", "boot_normal"):
             cols = [c for c in sub.columns if c.startswith(tag + "|")]
             if not cols:
                 continue
             cov = sub[cols].astype(float).mean()
-            row = {"setting": setting, "interval": tag, "reps": len(sub)}
+            n = int(sub[cols].notna().any(axis=1).sum())
+            row = {"setting": setting, "interval": tag, "reps": n}
             row.update({c.split("|", 1)[1]: v for c, v in cov.items()})
             row.update(mean=cov.mean(), min=cov.min(), max=cov.max())
             rows.append(row)
@@ -178,8 +183,9 @@ def main(argv=None) -> int:
     table = summarize(frame)
     with pd.option_context("display.width", 250, "display.max_columns", 50):
         print(table.round(3).to_string())
-    mc = np.sqrt(0.95 * 0.05 / a.reps)
-    print(f"\nMonte Carlo standard error of a coverage at 0.95 with {a.reps} reps: {mc:.3f}")
+    for n in sorted(set(table["reps"])):
+        print(f"Monte Carlo standard error of a coverage of 0.95 with {n} replications: "
+              f"{np.sqrt(0.95 * 0.05 / n):.3f}")
     for setting, sub in frame.groupby("setting"):
         extra = ""
         if "boot_seconds" in sub:

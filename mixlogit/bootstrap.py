@@ -146,6 +146,7 @@ AMBIGUITY_RATIO = 0.5
 def _init_worker(state: dict[str, Any]) -> None:
     _WORKER_STATE.clear()
     _WORKER_STATE.update(state)
+    warnings.simplefilter("ignore")  # a worker process reports failures, not warnings
 
 
 def _refit_in_worker(task: tuple[int, np.ndarray, int]) -> dict[str, Any]:
@@ -167,8 +168,9 @@ def _refit(s: dict[str, Any], task: tuple[int, np.ndarray, int]) -> dict[str, An
         starts = [("estimate", s["params"].copy())]
         if s["n_starts"] > 0:
             starts += partition_starts(lik_b, s["n_starts"], np.random.default_rng(seed))
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
+        # warnings are silenced by the driver (warning filters are process-global, so they
+        # must not be changed from worker threads)
+        with np.errstate(all="ignore"):
             est = estimate(lik_b, starts, tol=s["tol"], maxiter=s["maxiter"], n_jobs=1,
                            progress=False)
         out.update(params=np.asarray(est.params, float), llf=float(est.llf),
@@ -227,6 +229,19 @@ class BootstrapResults:
         The seed the replicates were drawn with.
     seconds : float
         Wall time of the whole bootstrap.
+
+    Examples
+    --------
+    >>> import mixlogit as mx
+    >>> sim = mx.datasets.simulate.simulate_panel(
+    ...     n_decision_makers=100, n_situations=6, n_alternatives=3,
+    ...     betas=[[1.5, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+    >>> res = mx.MixedMultinomialLogit.from_formula(
+    ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id",
+    ...     k_classes=2).fit(n_starts=2, seed=0)
+    >>> boot = res.bootstrap(10, seed=0)
+    >>> boot.draws.shape, boot.n_used
+    ((10, 5), 10)
     """
 
     estimate: pd.Series
@@ -279,6 +294,19 @@ class BootstrapResults:
         Returns
         -------
         DataFrame
+
+        Examples
+        --------
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(
+        ...     n_decision_makers=100, n_situations=6, n_alternatives=3,
+        ...     betas=[[1.5, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+        >>> res = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id",
+        ...     k_classes=2).fit(n_starts=2, seed=0)
+        >>> boot = res.bootstrap(10, seed=0)
+        >>> boot.cov_params().shape
+        (5, 5)
         """
         X = self.draws.to_numpy()[self._used(include_doubtful)]
         names = self.draws.columns
@@ -324,6 +352,20 @@ class BootstrapResults:
         -------
         DataFrame
             Columns ``lower`` and ``upper``.
+
+        Examples
+        --------
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(
+        ...     n_decision_makers=100, n_situations=6, n_alternatives=3,
+        ...     betas=[[1.5, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+        >>> res = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id",
+        ...     k_classes=2).fit(n_starts=2, seed=0)
+        >>> boot = res.bootstrap(10, seed=0)
+        >>> ci = boot.conf_int(0.1)
+        >>> bool((ci["lower"] <= ci["upper"]).all())
+        True
         """
         if not 0 < alpha < 1:
             raise SpecificationError(f"alpha must be in (0, 1), got {alpha!r}")
@@ -347,13 +389,59 @@ class BootstrapResults:
         return out
 
     def share_conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Percentile intervals of the class shares."""
+        """Percentile intervals of the class shares.
+
+        Parameters
+        ----------
+        alpha : float
+            1 - coverage.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``lower`` and ``upper``, one row per class.
+
+        Examples
+        --------
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(
+        ...     n_decision_makers=100, n_situations=6, n_alternatives=3,
+        ...     betas=[[1.5, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+        >>> res = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id",
+        ...     k_classes=2).fit(n_starts=2, seed=0)
+        >>> res.bootstrap(10, seed=0).share_conf_int().shape
+        (2, 2)
+        """
         X = self.share_draws.to_numpy()[self._used(True)]
         lo, hi = np.quantile(X, [alpha / 2, 1 - alpha / 2], axis=0)
         return pd.DataFrame({"lower": lo, "upper": hi}, index=self.share_draws.columns)
 
     def summary_frame(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Estimate, aligned and unaligned standard errors, percentile interval."""
+        """Estimate, aligned and unaligned standard errors, percentile interval.
+
+        Parameters
+        ----------
+        alpha : float
+            1 - coverage of the percentile interval.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``estimate``, ``bse``, ``unaligned_bse``, ``lower``, ``upper``.
+
+        Examples
+        --------
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(
+        ...     n_decision_makers=100, n_situations=6, n_alternatives=3,
+        ...     betas=[[1.5, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+        >>> res = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id",
+        ...     k_classes=2).fit(n_starts=2, seed=0)
+        >>> list(res.bootstrap(10, seed=0).summary_frame().columns)
+        ['estimate', 'bse', 'unaligned_bse', 'lower', 'upper']
+        """
         ci = self.conf_int(alpha)
         return pd.DataFrame({"estimate": self.estimate, "bse": self.bse,
                              "unaligned_bse": self.unaligned_bse,
@@ -438,8 +526,9 @@ def bootstrap(results, n_reps: int = 200, *, seed: int | np.random.Generator | N
         fit's only saves EM iterations.
     backend : str
         ``"threads"`` (default; numpy releases the GIL in the heavy kernels) or
-        ``"processes"`` (fork-based process pool; no GIL contention, more
-        start-up cost).
+        ``"processes"`` (a process pool, forked where the platform allows; no
+        GIL contention, more start-up cost; each worker receives the data
+        once).
     progress : bool, optional
         Progress bar (default: when standard error is a terminal and tqdm is
         installed).
@@ -509,14 +598,18 @@ def bootstrap(results, n_reps: int = 200, *, seed: int | np.random.Generator | N
 
     refit = functools.partial(_refit, state)
     if n_jobs == 1:
-        outs = [refit(t) for t in _progress(tasks, len(tasks), progress)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            outs = [refit(t) for t in _progress(tasks, len(tasks), progress)]
     elif backend == "threads":
-        with ThreadPoolExecutor(max_workers=int(n_jobs)) as pool:
+        with warnings.catch_warnings(), ThreadPoolExecutor(max_workers=int(n_jobs)) as pool:
+            warnings.simplefilter("ignore")
             outs = list(_progress(pool.map(refit, tasks), len(tasks), progress))
     else:
         import multiprocessing
 
-        ctx = multiprocessing.get_context("fork")
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        ctx = multiprocessing.get_context(method)
         with ProcessPoolExecutor(max_workers=int(n_jobs), mp_context=ctx, initializer=_init_worker,
                                  initargs=(state,)) as pool:
             chunk = max(1, len(tasks) // (8 * int(n_jobs)))

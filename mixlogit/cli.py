@@ -202,15 +202,16 @@ def _add_model_arguments(p: argparse.ArgumentParser, *, classes_help: str,
                    help="column with frequency weights of decision makers")
     p.add_argument("--starts", type=_positive_int, default=10, metavar="N",
                    help="number of EM starts (default 10)")
-    p.add_argument("--start", default="partition", metavar="STRATEGY",
-                   help="start strategy: 'partition' (random partitions of decision makers, the "
-                        "default), 'subspace' (draws in the score subspace) or 'mom' (method "
-                        "of moments, for the counts form)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--maxiter", type=_positive_int, default=1000, metavar="N",
                    help="maximum EM iterations per start (default 1000)")
     p.add_argument("--tol", type=_positive_float, default=1e-8,
                    help="relative log-likelihood change that stops EM (default 1e-8)")
+    p.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                   help="threads for running starts (and bootstrap replicates) in parallel; "
+                        "-1 = every core (default 1)")
+    p.add_argument("--progress", action="store_true",
+                   help="show progress bars on standard error (needs tqdm)")
     p.add_argument("--sep", default=None, metavar="CHAR",
                    help="field separator of a text file (default: ',' for .csv, tab for .tsv)")
 
@@ -261,6 +262,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "the summary.",
         epilog=EPILOG_FIT, formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_model_arguments(fit, classes_help="number of latent classes", classes_type=_positive_int)
+    fit.add_argument("--start", default="partition", metavar="STRATEGY",
+                     help="start strategy: 'partition' (random partitions of decision makers, "
+                          "the default) or 'subspace' (draws in the decision makers' score "
+                          "subspace)")
     fit.add_argument("--fixed", action="append", type=_fixed_value, default=[], metavar="NAME=VALUE",
                      help="hold a parameter at a value, e.g. 'class2:time=0' (repeatable)")
     fit.add_argument("--cov-type", default="oim", choices=["oim", "opg", "robust", "cluster"],
@@ -398,7 +403,7 @@ def _clean(value: Any) -> Any:
     return str(value)
 
 
-def results_to_dict(res, *, alpha: float = 0.05) -> dict:
+def results_to_dict(res, *, alpha: float = 0.05, bootstrap=None) -> dict:
     """The results of a fit as a JSON-ready dictionary.
 
     Parameters
@@ -407,6 +412,8 @@ def results_to_dict(res, *, alpha: float = 0.05) -> dict:
         A fitted model.
     alpha : float
         Level of the confidence intervals.
+    bootstrap : BootstrapResults, optional
+        A bootstrap of ``res`` (from ``res.bootstrap``): its percentile intervals are added.
 
     Returns
     -------
@@ -477,7 +484,7 @@ def results_to_dict(res, *, alpha: float = 0.05) -> dict:
         "class_shares": class_shares,
         "posteriors": posteriors,
     }
-    boot = getattr(res, "_bootstrap", None) if res.cov_type == "bootstrap" else None
+    boot = bootstrap
     if boot is not None:
         frame = boot.summary_frame(alpha)
         out["bootstrap"] = {
@@ -505,7 +512,7 @@ def _sibling(path: str, part: str) -> str:
     return f"{stem}.{part}.csv"
 
 
-def write_results(res, path: str, *, alpha: float = 0.05) -> list[str]:
+def write_results(res, path: str, *, alpha: float = 0.05, bootstrap=None) -> list[str]:
     """Write fit results to ``path`` (``.json`` or ``.csv``).
 
     Parameters
@@ -518,6 +525,8 @@ def write_results(res, path: str, *, alpha: float = 0.05) -> list[str]:
         posterior class probabilities in ``*.posteriors.csv``.
     alpha : float
         Level of the confidence intervals.
+    bootstrap : BootstrapResults, optional
+        A bootstrap of ``res``: its percentile intervals go into the JSON document.
 
     Returns
     -------
@@ -539,7 +548,7 @@ def write_results(res, path: str, *, alpha: float = 0.05) -> list[str]:
     import pandas as pd
 
     kind = _output_kind(path)
-    out = results_to_dict(res, alpha=alpha)
+    out = results_to_dict(res, alpha=alpha, bootstrap=bootstrap)
     try:
         if kind == "json":
             with open(path, "w", encoding="utf-8") as fh:
@@ -567,33 +576,38 @@ def _report_warnings(caught) -> None:
 
 # --------------------------------------------------------------------- commands
 def _fit(df, args, k_classes: int):
-    fixed = dict(args.fixed) if getattr(args, "fixed", None) else None
-    cov_type = getattr(args, "cov_type", "oim")
+    """Fit as the ``fit`` command's options say; returns (results, bootstrap or None)."""
+    fixed = dict(args.fixed) if args.fixed else None
+    cov_type = args.cov_type
     cov_kwds = {}
     if cov_type == "cluster":
         if not args.cluster:
             raise CLIError("--cov-type cluster needs --cluster COLUMN")
         cov_kwds["groups"] = args.cluster
-    elif getattr(args, "cluster", None):
+    elif args.cluster:
         raise CLIError("--cluster is only used with --cov-type cluster")
     model = _build_model(df, args, k_classes)
-    res = model.fit(n_starts=args.starts, seed=args.seed, start=args.start, fixed=fixed,
+    res = model.fit(n_starts=args.starts, seed=args.seed,
+                    start=args.start, fixed=fixed,
                     maxiter=args.maxiter, tol=args.tol, cov_type=cov_type,
-                    cov_kwds=cov_kwds or None, progress=False)
-    n_boot = getattr(args, "bootstrap", 0)
-    if n_boot:
-        res = _bootstrap(res, n_boot, args.seed)
-    return res
+                    cov_kwds=cov_kwds or None, n_jobs=_jobs(args.jobs),
+                    progress=args.progress)
+    boot = None
+    if args.bootstrap:
+        if args.bootstrap < 2:
+            raise CLIError(f"--bootstrap needs at least 2 replicates, got {args.bootstrap}")
+        boot = res.bootstrap(args.bootstrap, seed=args.seed, n_jobs=args.jobs,
+                             progress=args.progress)
+        res = res.get_robustcov_results("bootstrap", results=boot)
+    return res, boot
 
 
-def _bootstrap(res, n_reps: int, seed: int):
-    """Bootstrap standard errors: ``res.bootstrap`` then carry its covariance."""
-    if n_reps < 2:
-        raise CLIError(f"--bootstrap needs at least 2 replicates, got {n_reps}")
-    if not hasattr(res, "bootstrap"):
-        raise CLIError("--bootstrap: the bootstrap is not available in this version of mixlogit")
-    boot = res.bootstrap(n_reps, seed=seed, progress=False)
-    return res.get_robustcov_results("bootstrap", results=boot)
+def _jobs(n_jobs: int) -> int:
+    if n_jobs == -1:
+        return os.cpu_count() or 1
+    if n_jobs < 1:
+        raise CLIError(f"--jobs must be -1 or a whole number >= 1, got {n_jobs}")
+    return n_jobs
 
 
 def _cmd_demo(args) -> int:
@@ -617,51 +631,21 @@ def _cmd_fit(args) -> int:
     df = _read_data(args.data, args.sep)
     _check_columns(df, args)
     _check_choices(df, args)
-    res = _fit(df, args, args.classes)
+    res, boot = _fit(df, args, args.classes)
     if not args.quiet:
         print(res.summary())
-        boot = getattr(res, "_bootstrap", None) if res.cov_type == "bootstrap" else None
         if boot is not None:
             print()
             print(boot)
     if args.output:
-        for path in write_results(res, args.output):
+        for path in write_results(res, args.output, bootstrap=boot):
             print(f"{PROG}: wrote {path}", file=sys.stderr)
     return 0
 
 
-def _selection_frame(result):
-    """A DataFrame from whatever :func:`mixlogit.select_classes` returned."""
-    import pandas as pd
-
-    if isinstance(result, pd.DataFrame):
-        return result
-    for attr in ("table", "frame", "summary_frame"):
-        value = getattr(result, attr, None)
-        value = value() if callable(value) else value
-        if isinstance(value, pd.DataFrame):
-            return value
-    if hasattr(result, "to_frame"):
-        return result.to_frame()
-    return None
-
-
-def _own_selection(df, args):
-    """Information criteria over K when :func:`mixlogit.select_classes` is not available."""
-    import pandas as pd
-
-    rows = []
-    for k in args.classes:
-        res = _fit(df, args, k)
-        rows.append({"k_classes": k, "llf": res.llf, "n_params": res.df_modelwc, "aic": res.aic,
-                     "bic": res.bic, "caic": res.caic, "sabic": res.sabic,
-                     "smallest_share": float(res.class_shares.min()),
-                     "starts_at_best": res.start_report.n_reached_best,
-                     "converged": res.converged})
-    return pd.DataFrame(rows).set_index("k_classes")
-
-
 def _cmd_select(args) -> int:
+    import pandas as pd
+
     import mixlogit as mx
 
     if args.output:
@@ -669,27 +653,15 @@ def _cmd_select(args) -> int:
     df = _read_data(args.data, args.sep)
     _check_columns(df, args)
     _check_choices(df, args)
-    select = getattr(mx, "select_classes", None)
-    if select is None:
-        result = table = _own_selection(df, args)
-    else:
-        result = select(args.formula, df, groups=args.groups, panel=args.panel,
-                        k_classes=args.classes, n_starts=args.starts, seed=args.seed,
-                        invariant=args.invariant, membership=args.membership,
-                        weights=args.weights, availability=args.availability, progress=False)
-        table = _selection_frame(result)
-    if table is None:
-        print(result)
-    else:
-        import pandas as pd
-
-        with pd.option_context("display.width", 200, "display.max_columns", 50,
-                               "display.float_format", "{:.3f}".format):
-            print(str(result) if (result is not table and _has_own_str(result))
-                  else table.to_string())
+    selection = mx.select_classes(
+        args.formula, df, groups=args.groups, panel=args.panel, k_classes=args.classes,
+        n_starts=args.starts, seed=args.seed, invariant=args.invariant,
+        membership=args.membership, weights=args.weights, availability=args.availability,
+        progress=args.progress, n_jobs=_jobs(args.jobs), tol=args.tol, maxiter=args.maxiter)
+    with pd.option_context("display.width", 200, "display.max_columns", 50):
+        print(selection)
     if args.output:
-        if table is None:
-            raise CLIError("--output: the selection result has no table to write")
+        table = selection.table
         try:
             if _output_kind(args.output) == "json":
                 with open(args.output, "w", encoding="utf-8") as fh:
@@ -702,10 +674,6 @@ def _cmd_select(args) -> int:
             raise CLIError(f"cannot write {args.output!r}: {exc.strerror}") from None
         print(f"{PROG}: wrote {args.output}", file=sys.stderr)
     return 0
-
-
-def _has_own_str(obj) -> bool:
-    return type(obj).__str__ is not object.__str__ or type(obj).__repr__ is not object.__repr__
 
 
 def _cmd_datasets(args) -> int:

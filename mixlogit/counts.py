@@ -60,6 +60,8 @@ __all__ = ["CountsData", "CountsState", "CountsLikelihood", "CountsMixedMultinom
 
 #: a candidate whose mixture probability is below this is recomputed in log space
 _TINY = 1e-280
+#: bytes of the per-chunk copy of the scores when accumulating the Hessian
+_CHUNK_BYTES = 64 * 2**20
 
 
 # --------------------------------------------------------------------------- data
@@ -271,6 +273,14 @@ def column_softmax(eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     sigma : ndarray, shape (p, K)
         ``exp(eta_jk) / sum_l exp(eta_lk)``.
     log_sigma : ndarray, shape (p, K)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sigma, log_sigma = column_softmax(np.array([[0.0, 1000.0], [0.0, 0.0]]))
+    >>> sigma
+    array([[0.5, 1. ],
+           [0.5, 0. ]])
     """
     peak = eta.max(axis=0)
     E = np.exp(eta - peak)
@@ -345,6 +355,19 @@ class CountsLikelihood(Likelihood):
         the only membership covariate (the share logits).
     fixed_mask, fixed_values : ndarray, optional
         Parameters held fixed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import mixlogit as mx
+    >>> from mixlogit.datasets.simulate import simulate_counts
+    >>> sim = simulate_counts(n_candidates=300, n_draws=5_000, seed=0)
+    >>> model = mx.MixedMultinomialLogit.from_counts(sim.counts, sim.features, k_classes=3)
+    >>> lik = model._likelihood()
+    >>> theta = model.layout.pack(sim.betas, gamma=np.log(sim.shares)[:, None])
+    >>> ev = lik.evaluate(theta, order=2)
+    >>> ev.posteriors.shape, ev.hessian.shape
+    ((300, 3), (17, 17))
     """
 
     def __init__(self, data: CountsData, layout: ParamLayout, fixed_mask=None, fixed_values=None):
@@ -415,7 +438,7 @@ class CountsLikelihood(Likelihood):
         if order == 0:
             return Evaluation(params, llf, ll_obs, h, log_pi, state)
 
-        K, L = lay.k_classes, lay.k_exog
+        K = lay.k_classes
         p = X.shape[0]
         alpha = np.exp(log_alpha)
         mu = (self._XT @ state.sigma).T                             # (K, L)
@@ -431,9 +454,12 @@ class CountsLikelihood(Likelihood):
 
         pos = self._positive
         npos = n[pos]
-        Sw = S[pos] * np.sqrt(npos)[:, None]
-        H = -(Sw.T @ Sw)                                            # - sum_j n_j s_j s_j'
-        del Sw
+        H = np.zeros((lay.n_params, lay.n_params))
+        step = max(1, _CHUNK_BYTES // (8 * lay.n_params))
+        for start in range(0, pos.size, step):  # chunks of candidates bound the memory
+            rows = pos[start:start + step]
+            Sw = S[rows] * np.sqrt(n[rows])[:, None]
+            H -= Sw.T @ Sw                                          # - sum_j n_j s_j s_j'
         c = npos[:, None] * h[pos]                                  # n_j h_jk, positive counts
         C = c.sum(axis=0)
         Xpos = X[pos]
@@ -572,7 +598,7 @@ class CountsLikelihood(Likelihood):
                 break
         return params
 
-    def make_steps(self, newton_steps: int = 1, refresh: int = 10):
+    def make_steps(self, newton_steps: int = 1, refresh: int = 20):
         """E- and M-step callables for :func:`mixlogit.em.run_em`.
 
         Parameters
@@ -647,6 +673,22 @@ class CountsMixedMultinomialLogit(MixedMultinomialLogit):
         Number of mixture components.
     feature_names : sequence of str, optional
         Coefficient names when ``features`` is an array.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import mixlogit as mx
+    >>> from mixlogit.datasets.simulate import simulate_counts
+    >>> sim = simulate_counts(n_candidates=400, n_draws=30_000, seed=1)
+    >>> X = pd.DataFrame(sim.features, columns=["a", "b", "c", "d", "e"])
+    >>> model = mx.MixedMultinomialLogit.from_counts(sim.counts, X, k_classes=3)
+    >>> res = model.fit(n_starts=3, seed=0)
+    >>> res.params.index[:2].tolist()
+    ['class1:a', 'class1:b']
+    >>> round(float(res.predict().sum()), 6)
+    1.0
+    >>> res.posterior_probs().shape
+    (400, 3)
     """
 
     _default_start = "mom"

@@ -15,7 +15,17 @@ parameters) to a covariance matrix:
     Sandwich with scores summed within the clusters of ``cov_kwds["groups"]``
     (one label per decision maker) and the small-sample factor ``G / (G - 1)``.
 ``"bootstrap"``
-    Covariance of label-aligned bootstrap replicates (see :mod:`mixlogit.bootstrap`).
+    ``(R - 1)^{-1} sum_r (theta*_r - mean theta*)(theta*_r - mean theta*)'`` over the
+    label-aligned replicates ``theta*_r`` that did not fail: decision makers (or
+    the clusters of ``cov_kwds["cluster"]``) resampled with replacement, each
+    replicate refitted from the estimate and its classes matched to the
+    estimate's by the Hungarian assignment (see :mod:`mixlogit.bootstrap`).
+    ``cov_kwds``: ``n_reps``, ``seed``, ``n_jobs``, ``cluster``, ``align``, or
+    ``results=`` a precomputed :class:`~mixlogit.bootstrap.BootstrapResults`.
+
+A results object says which estimator it carries in ``results.cov_type``;
+``results.get_robustcov_results(cov_type, **cov_kwds)`` returns the same
+estimates with another one, without refitting.
 """
 from __future__ import annotations
 

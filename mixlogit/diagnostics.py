@@ -105,6 +105,21 @@ class IdentifiabilityReport:
         the largest standardized difference.
     panel_lengths : Series
         Distribution (describe()) of situations per decision maker.
+
+    Examples
+    --------
+    >>> import mixlogit as mx
+    >>> sim = mx.datasets.simulate.simulate_panel(
+    ...     n_decision_makers=100, n_situations=6, n_alternatives=3,
+    ...     betas=[[1.5, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+    >>> res = mx.MixedMultinomialLogit.from_formula(
+    ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id",
+    ...     k_classes=2).fit(n_starts=2, seed=0)
+    >>> report = res.identifiability()
+    >>> report.status in ("pass", "warn", "fail")
+    True
+    >>> print(report)  # doctest: +ELLIPSIS
+    Identifiability report: 2 class(es), overall ...
     """
 
     items: list[DiagnosticItem]
@@ -141,7 +156,25 @@ class IdentifiabilityReport:
         raise KeyError(name)
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per item: status, value, threshold, detail."""
+        """One row per item: status, value, threshold, detail.
+
+        Returns
+        -------
+        DataFrame
+            Indexed by the check's name.
+
+        Examples
+        --------
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(
+        ...     n_decision_makers=100, n_situations=6, n_alternatives=3,
+        ...     betas=[[1.5, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+        >>> res = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id",
+        ...     k_classes=2).fit(n_starts=2, seed=0)
+        >>> list(res.identifiability().to_frame().columns)
+        ['status', 'value', 'threshold', 'detail']
+        """
         return pd.DataFrame([{"status": i.status, "value": i.value, "threshold": i.threshold,
                               "detail": i.detail} for i in self.items],
                             index=pd.Index([i.name for i in self.items], name="check"))
@@ -372,7 +405,7 @@ def identifiability(results, *, n_flat: int = 3, check_restarts: bool = True,
                      - cov[np.ix_(im, ik)])[np.ix_(keep, keep)]
                 if diff.size == 0:
                     continue
-                stat = float(diff @ np.linalg.pinv(V, hermitian=True) @ diff)
+                stat = max(float(diff @ np.linalg.pinv(V, hermitian=True) @ diff), 0.0)
                 dfree = int(np.linalg.matrix_rank(V)) or diff.size
                 p = float(stats.chi2.sf(stat, dfree))
                 sd = np.sqrt(np.clip(np.diag(V), 0, None))

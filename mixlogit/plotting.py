@@ -89,6 +89,21 @@ def plot_coefficients(results, *, alpha: float = 0.05, terms=None, ax=None):
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import mixlogit as mx
+    >>> sim = mx.datasets.simulate.simulate_panel(
+    ...     n_decision_makers=100, n_situations=6, n_alternatives=3,
+    ...     betas=[[1.5, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+    >>> res = mx.MixedMultinomialLogit.from_formula(
+    ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id",
+    ...     k_classes=2).fit(n_starts=2, seed=0)
+    >>> from mixlogit.plotting import plot_coefficients
+    >>> len(plot_coefficients(res).get_yticklabels())
+    2
     """
     lay = results.model.layout
     names = list(lay.exog_names)
@@ -129,6 +144,17 @@ def plot_criteria(table: pd.DataFrame, *, criteria=("aic", "bic", "caic", "sabic
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from mixlogit.plotting import plot_criteria
+    >>> table = pd.DataFrame({"aic": [10.0, 8.0, 9.0], "bic": [11.0, 10.0, 12.0]}, index=[1, 2, 3])
+    >>> ax = plot_criteria(table, criteria=("aic", "bic"))
+    >>> ax.get_xlabel()
+    'number of classes K'
     """
     ax = _axes(ax)
     ks = table.index.to_numpy()

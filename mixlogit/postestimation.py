@@ -72,6 +72,20 @@ def wtp(results, price: str, attributes=None, *, alpha: float = 0.05) -> pd.Data
     MixlogitWarning
         A class's price coefficient is not significantly different from zero
         (its WTP is then poorly determined and its interval unreliable).
+
+    Examples
+    --------
+    >>> import mixlogit as mx
+    >>> sim = mx.datasets.simulate.simulate_panel(
+    ...     n_decision_makers=100, n_situations=6, n_alternatives=3,
+    ...     betas=[[1.5, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+    >>> res = mx.MixedMultinomialLogit.from_formula(
+    ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id",
+    ...     k_classes=2).fit(n_starts=2, seed=0)
+    >>> from mixlogit.postestimation import wtp
+    >>> w = wtp(res, price="x1")
+    >>> w.index.tolist()
+    [('class1', 'x2'), ('class2', 'x2'), ('population', 'x2')]
     """
     lay = results.model.layout
     names = _design_names(lay)
@@ -197,6 +211,20 @@ def elasticities(results, attribute: str, *, alternative=None, kind: str = "matr
     ``c_ka x_ja (1 - P_kj)``, cross ``-c_ka x_ia P_ki`` (the same for every
     responding ``j``: IIA within a class). The mixture elasticity uses each
     decision maker's prior class shares; see the module notes.
+
+    Examples
+    --------
+    >>> import mixlogit as mx
+    >>> sim = mx.datasets.simulate.simulate_panel(
+    ...     n_decision_makers=100, n_situations=6, n_alternatives=3,
+    ...     betas=[[1.5, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+    >>> res = mx.MixedMultinomialLogit.from_formula(
+    ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id",
+    ...     k_classes=2).fit(n_starts=2, seed=0)
+    >>> from mixlogit.postestimation import elasticities
+    >>> E = elasticities(res, "x1", alternative="alt")
+    >>> E.loc["population"].shape
+    (3, 3)
     """
     if kind not in ("matrix", "own"):
         raise SpecificationError(f"kind={kind!r}; use 'matrix' or 'own'")
@@ -275,6 +303,20 @@ def classification_table(results) -> pd.DataFrame:
         probability of the assigned class). ``attrs["correct"]`` is the share of
         posterior mass on the diagonal (expected proportion correctly
         classified) and ``attrs["entropy_r2"]`` the entropy R^2.
+
+    Examples
+    --------
+    >>> import mixlogit as mx
+    >>> sim = mx.datasets.simulate.simulate_panel(
+    ...     n_decision_makers=100, n_situations=6, n_alternatives=3,
+    ...     betas=[[1.5, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+    >>> res = mx.MixedMultinomialLogit.from_formula(
+    ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id",
+    ...     k_classes=2).fit(n_starts=2, seed=0)
+    >>> from mixlogit.postestimation import classification_table
+    >>> tab = classification_table(res)
+    >>> 0 <= tab.attrs["correct"] <= 1
+    True
     """
     from .diagnostics import entropy_r2
 
@@ -311,6 +353,19 @@ def individual_params(results) -> pd.DataFrame:
     -------
     DataFrame
         One row per decision maker (indexed by his id), one column per term.
+
+    Examples
+    --------
+    >>> import mixlogit as mx
+    >>> sim = mx.datasets.simulate.simulate_panel(
+    ...     n_decision_makers=100, n_situations=6, n_alternatives=3,
+    ...     betas=[[1.5, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+    >>> res = mx.MixedMultinomialLogit.from_formula(
+    ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id",
+    ...     k_classes=2).fit(n_starts=2, seed=0)
+    >>> from mixlogit.postestimation import individual_params
+    >>> individual_params(res).columns.tolist()
+    ['x1', 'x2']
     """
     lay = results.model.layout
     data = results.model.choice_data

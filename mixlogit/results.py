@@ -317,6 +317,21 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
         -------
         DataFrame
             See :func:`mixlogit.postestimation.classification_table`.
+
+        Examples
+        --------
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(
+        ...     n_decision_makers=100, n_situations=6, n_alternatives=3,
+        ...     betas=[[1.5, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+        >>> res = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id",
+        ...     k_classes=2).fit(n_starts=2, seed=0)
+        >>> tab = res.classification_table()
+        >>> list(tab.columns)
+        ['class1', 'class2', 'n_assigned', 'avepp']
+        >>> float(tab.loc["total", "n_assigned"])
+        100.0
         """
         from .postestimation import classification_table
 
@@ -329,6 +344,18 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
         -------
         DataFrame
             One row per decision maker, one column per utility term.
+
+        Examples
+        --------
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(
+        ...     n_decision_makers=100, n_situations=6, n_alternatives=3,
+        ...     betas=[[1.5, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+        >>> res = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id",
+        ...     k_classes=2).fit(n_starts=2, seed=0)
+        >>> res.individual_params().shape
+        (100, 2)
         """
         from .postestimation import individual_params
 
@@ -348,6 +375,21 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
         Returns
         -------
         matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(
+        ...     n_decision_makers=100, n_situations=6, n_alternatives=3,
+        ...     betas=[[1.5, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+        >>> res = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id",
+        ...     k_classes=2).fit(n_starts=2, seed=0)
+        >>> ax = res.plot_class_shares()
+        >>> len(ax.patches)
+        2
         """
         from .plotting import plot_class_shares
 
@@ -367,6 +409,21 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
         Returns
         -------
         matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(
+        ...     n_decision_makers=100, n_situations=6, n_alternatives=3,
+        ...     betas=[[1.5, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+        >>> res = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id",
+        ...     k_classes=2).fit(n_starts=2, seed=0)
+        >>> ax = res.plot_coefficients()
+        >>> [t.get_text() for t in ax.get_yticklabels()]
+        ['x1', 'x2']
         """
         from .plotting import plot_coefficients
 

@@ -52,6 +52,19 @@ def split_class_starts(results, *, n_classes_to_split: int = 2) -> list[tuple[st
     list of (origin, params)
         Parameter vectors for the K + 1 layout, in the order
         ``(classes of the K fit with c replaced by its two halves)``.
+
+    Examples
+    --------
+    >>> import mixlogit as mx
+    >>> sim = mx.datasets.simulate.simulate_panel(
+    ...     n_decision_makers=100, n_situations=6, n_alternatives=3,
+    ...     betas=[[1.5, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+    >>> res = mx.MixedMultinomialLogit.from_formula(
+    ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id",
+    ...     k_classes=1).fit()
+    >>> from mixlogit.selection import split_class_starts
+    >>> [(origin, start.shape) for origin, start in split_class_starts(res)]
+    [('split class1', (5,))]
     """
     lik = results._likelihood
     lay = lik.layout
@@ -123,19 +136,75 @@ class ClassSelection:
         One row per K; see :mod:`mixlogit.selection` for the columns.
     results : dict
         K -> MixedMultinomialLogitResults.
+
+    Examples
+    --------
+    >>> import mixlogit as mx
+    >>> sim = mx.datasets.simulate.simulate_panel(
+    ...     n_decision_makers=100, n_situations=6, n_alternatives=3,
+    ...     betas=[[1.5, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+    >>> sel = mx.select_classes("choice ~ x1 + x2 - 1", sim.data, groups="chid",
+    ...                         panel="id", k_classes=[1, 2], n_starts=2, seed=0)
+    >>> sel.table.index.tolist()
+    [1, 2]
     """
 
     table: pd.DataFrame
     results: dict = field(repr=False)
 
     def best(self, criterion: str = "bic") -> int:
-        """The K with the smallest criterion (``"aic"``, ``"bic"``, ``"caic"``, ``"sabic"``, ``"icl"``)."""
+        """The K with the smallest criterion.
+
+        Parameters
+        ----------
+        criterion : str
+            ``"aic"``, ``"bic"``, ``"caic"``, ``"sabic"`` or ``"icl"``.
+
+        Returns
+        -------
+        int
+
+        Examples
+        --------
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(
+        ...     n_decision_makers=100, n_situations=6, n_alternatives=3,
+        ...     betas=[[1.5, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+        >>> sel = mx.select_classes("choice ~ x1 + x2 - 1", sim.data, groups="chid",
+        ...                         panel="id", k_classes=[1, 2], n_starts=2, seed=0)
+        >>> sel.best("bic")
+        2
+        """
         if criterion not in ("aic", "bic", "caic", "sabic", "icl"):
             raise SpecificationError(f"criterion={criterion!r}; use aic, bic, caic, sabic or icl")
         return int(self.table[criterion].idxmin())
 
     def plot(self, criteria=("aic", "bic", "caic", "sabic"), *, ax=None):
-        """Criteria against K (matplotlib Axes); stars mark each minimum."""
+        """Criteria against K; stars mark each minimum.
+
+        Parameters
+        ----------
+        criteria : sequence of str
+            Columns of :attr:`table` to draw.
+        ax : matplotlib Axes, optional
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(
+        ...     n_decision_makers=100, n_situations=6, n_alternatives=3,
+        ...     betas=[[1.5, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+        >>> sel = mx.select_classes("choice ~ x1 + x2 - 1", sim.data, groups="chid",
+        ...                         panel="id", k_classes=[1, 2], n_starts=2, seed=0)
+        >>> sel.plot().get_xlabel()
+        'number of classes K'
+        """
         from .plotting import plot_criteria
 
         return plot_criteria(self.table, criteria=criteria, ax=ax)

@@ -22,6 +22,7 @@ Given values
 """
 from __future__ import annotations
 
+import warnings
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -116,8 +117,19 @@ def mom_starts(likelihood, n_starts: int, rng: np.random.Generator, *, method: s
     runs the third-moment tensor decomposition when ``K <= L`` and the 1-D
     Prony problem, and keeps the better likelihood); it is always accompanied by
     at least one random subspace draw, and EM keeps the best log-likelihood.
+    With ``method="auto"`` and ``2 <= K <= L`` both estimates (tensor and Prony)
+    become starts. Two safeguards, our choices: atoms whose (whitened) norm
+    exceeds ``sqrt(2 log p)`` are shrunk to that norm (beyond it the
+    Gaussian-design identities fail, and such atoms are the spurious far-away
+    solutions of a nearly singular moment problem, whose softmax sits on a
+    handful of candidates), and shares are floored at ``1 / (4K)`` (a class that
+    starts with a vanishing share is emptied by EM).
     When the moment problem cannot be solved, a warning is issued and only the
-    draws remain.
+    draws remain. The warnings of :func:`~mixlogit.moments.mom_estimate` about
+    the quality of the moments (weak eigen-gap, complex atoms) are not repeated:
+    the start's origin reads ``"mom (<method>, weak)"`` instead, and the
+    likelihood decides among the starts; call :func:`mixlogit.mom_estimate`
+    directly to see them.
 
     Raises
     ------
@@ -138,14 +150,32 @@ def mom_starts(likelihood, n_starts: int, rng: np.random.Generator, *, method: s
     lay = likelihood.layout
     K, L = lay.k_classes, lay.k_exog
     moments = _counts_moments(likelihood, order=3 if 2 <= K <= L else 2)
+    methods = [method]
+    if method == "auto" and 2 <= K <= L:
+        methods = ["tensor", "prony"]  # both: EM, not the moment fit, decides between them
+    cap = np.sqrt(2.0 * np.log(likelihood.data.n_candidates))
     out: list[tuple[str, np.ndarray]] = []
-    try:
-        est = mom_estimate(moments, K, method=method, seed=rng, n_tries=n_tries)
-        gamma = np.r_[0.0, shares_to_logits(est.shares)][:, None]
-        out.append((f"mom ({est.method})", lay.pack(est.betas, gamma=gamma)))
-    except (DataError, np.linalg.LinAlgError) as exc:
-        warn(f"the method of moments failed ({exc}); using subspace draws only",
-             IdentificationWarning)
+    for meth in methods:
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", IdentificationWarning)
+                est = mom_estimate(moments, K, method=meth, seed=rng, n_tries=n_tries)
+        except (DataError, np.linalg.LinAlgError) as exc:
+            warn(f"the method of moments ({meth}) failed ({exc}); using the other starts",
+                 IdentificationWarning)
+            continue
+        for w in caught:  # pass on anything that is not about the moment problem's quality
+            if not issubclass(w.category, IdentificationWarning):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        weak = ", weak" if any(issubclass(w.category, IdentificationWarning) for w in caught) \
+            else ""
+        gam = est.whitened_betas
+        norm = np.linalg.norm(gam, axis=1)
+        gam = gam * np.minimum(1.0, cap / np.maximum(norm, 1e-300))[:, None]
+        betas = moments.whitening.to_original(gam) if moments.whitening is not None else gam
+        shares = np.maximum(est.shares, 1.0 / (4 * K))
+        gamma = np.r_[0.0, shares_to_logits(shares / shares.sum())][:, None]
+        out.append((f"mom ({est.method}{weak})", lay.pack(betas, gamma=gamma)))
     n_random = max(int(n_starts) - len(out), 1) if K > 1 else max(int(n_starts) - len(out), 0)
     out += moment_subspace_starts(likelihood, n_random, rng, moments=moments)
     return out

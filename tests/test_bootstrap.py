@@ -90,7 +90,9 @@ def test_percentile_interval_and_summary(boot, equal_shares_fit):
 
 def test_reproducible_and_independent_of_n_jobs(equal_shares_fit):
     a = equal_shares_fit.bootstrap(6, seed=11)
+    filters = list(warnings.filters)
     b = equal_shares_fit.bootstrap(6, seed=11, n_jobs=2)
+    assert warnings.filters == filters  # worker threads leave the warning filters alone
     c = equal_shares_fit.bootstrap(6, seed=11, n_jobs=2, backend="processes")
     np.testing.assert_allclose(a.draws, b.draws, rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(a.draws, c.draws, rtol=1e-8, atol=1e-10)

@@ -365,3 +365,68 @@ def test_output_is_valid_json_without_nan(electricity_csv, tmp_path, capsys):
     doc = json.loads(text)
     assert doc["class_shares"][0]["share"] == pytest.approx(1.0)
     assert os.path.getsize(out_file) > 0
+
+
+def test_swissmetro_b07_through_a_csv_file(tmp_path, capsys):
+    """Biogeme's b07 (tests/results/swissmetro_biogeme_b07.json) from the command line."""
+    from pathlib import Path
+
+    ref = json.loads((Path(__file__).parent / "results" / "swissmetro_biogeme_b07.json")
+                     .read_text())
+    data = tmp_path / "swissmetro.csv"
+    assert main(["datasets", "swissmetro", "--output", str(data)]) == 0
+    out_file = tmp_path / "b07.json"
+    status = main(["fit", str(data), "--formula", "choice ~ time - 1", "--groups", "chid",
+                   "--classes", "2", "--invariant", "~ asc_train + asc_car + cost - 1",
+                   "--availability", "available", "--fixed", "class2:time=0",
+                   "--cov-type", "robust", "--starts", "2", "--quiet", "--output", str(out_file)])
+    _, err = capsys.readouterr()
+    assert status == 0, err
+    doc = json.loads(out_file.read_text())
+    assert doc["fit"]["llf"] == pytest.approx(ref["loglike"], abs=1e-5)
+    coef = {p["name"]: p["coef"] for p in doc["params"]}
+    se = {p["name"]: p["std_err"] for p in doc["params"]}
+    est = ref["estimates"]
+    for ours, theirs in [("asc_train", "ASC_TRAIN"), ("asc_car", "ASC_CAR"),
+                         ("class1:time", "B_TIME"), ("cost", "B_COST")]:
+        assert coef[ours] == pytest.approx(est[theirs], abs=5e-6)
+        assert se[ours] == pytest.approx(ref["robust_se"][theirs], abs=6e-4)
+    share = {s["class"]: s["share"] for s in doc["class_shares"]}
+    assert share["class2"] == pytest.approx(est["share_no_time_class"], abs=5e-6)
+
+
+def test_membership_and_weights_columns(tmp_path, capsys):
+    """--membership and --weights reach the model (simulated panel with a known covariate)."""
+    sim = mx.datasets.simulate_panel(n_decision_makers=150, n_situations=6, n_alternatives=3,
+                                     betas=[[1.5, -1.0], [-1.0, 1.0]], shares=[0.5, 0.5],
+                                     membership=([[0.0], [1.0]], ["income"]), seed=3)
+    data = sim.data.assign(w=1.0)
+    path = tmp_path / "sim.csv"
+    data.to_csv(path, index=False)
+    out_file = tmp_path / "sim.json"
+    status = main(["fit", str(path), "--formula", "choice ~ x1 + x2 - 1", "--groups", "chid",
+                   "--panel", "id", "--classes", "2", "--membership", "~ income",
+                   "--weights", "w", "--starts", "3", "--output", str(out_file)])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert "Class membership" in out
+    doc = json.loads(out_file.read_text())
+    names = [p["name"] for p in doc["params"]]
+    assert "membership:class2:income" in names
+    assert doc["model"]["membership"] == "~ income" and doc["model"]["weights"] == "w"
+    res = mx.MixedMultinomialLogit.from_formula(
+        "choice ~ x1 + x2 - 1", data, groups="chid", panel="id", k_classes=2,
+        membership="~ income").fit(n_starts=3, seed=0)
+    assert doc["fit"]["llf"] == pytest.approx(res.llf, rel=1e-9)
+
+
+@pytest.mark.parametrize("name, writer", [
+    ("data.csv.gz", lambda df, p: df.to_csv(p, index=False)),
+    ("data.tsv", lambda df, p: df.to_csv(p, index=False, sep="\t")),
+])
+def test_compressed_and_tab_separated_files(electricity_csv, tmp_path, capsys, name, writer):
+    _, df = electricity_csv
+    path = tmp_path / name
+    writer(df, path)
+    assert main(fit_args(str(path), "--classes", "1", "--quiet")) == 0
+    assert capsys.readouterr().err == ""

@@ -57,6 +57,23 @@ def test_flags_too_many_classes(two_class_sim):
     assert {"class separation", "smallest class"} & set(rep.failed_items)
 
 
+def test_flags_duplicated_classes(two_class_sim):
+    res2 = _fit(two_class_sim.data, 2)
+    model3 = mx.MixedMultinomialLogit.from_formula(FORMULA, two_class_sim.data, groups="chid",
+                                                   panel="id", k_classes=3)
+    u = res2.model.layout.unpack(res2.params.to_numpy())
+    # class 2 duplicated: EM keeps the copies equal, a saddle point of the likelihood
+    start = model3.layout.pack(np.vstack([u.betas, u.betas[1]]),
+                               gamma=np.r_[u.gamma[:, 0], u.gamma[1, 0]][:, None])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mx.MixlogitWarning)
+        res3 = model3.fit(start_params=start)
+    assert res3.llf == pytest.approx(res2.llf, abs=1e-6)
+    rep = _report(res3)
+    assert rep["class separation"].status == "fail", str(rep)
+    assert rep.status == "fail"
+
+
 def test_flags_attribute_constant_within_situations(two_class_sim):
     data = two_class_sim.data.copy()
     rng = np.random.default_rng(0)
