@@ -41,7 +41,8 @@ def build_summary(res, alpha: float = 0.05, title: str | None = None) -> Summary
     lay = model.layout
     spec = model.formula_spec
     report = res.start_report
-    dep = spec.outcome if spec is not None else "endog"
+    dep = spec.outcome if spec is not None else (
+        "counts" if hasattr(model.choice_data, "n_draws") else "endog")
     method = "EM + Newton" if res.method == "em" and res.polish_iter >= 0 and \
         res._estimate.polish_converged is not None else res.method
     left = [
@@ -54,10 +55,16 @@ def build_summary(res, alpha: float = 0.05, title: str | None = None) -> Summary
         ("Starts at best:", [f"{report.n_reached_best} of {report.n_starts}"]),
         ("EM iterations:", [str(res.n_iter)]),
     ]
-    right = [
-        ("No. Rows:", [str(res.nobs)]),
-        ("No. Situations:", [str(res.n_situations)]),
-        ("No. Decision makers:", [str(res.n_decision_makers)]),
+    n_draws = getattr(model.choice_data, "n_draws", None)
+    if n_draws is None:
+        sizes = [("No. Rows:", [str(res.nobs)]),
+                 ("No. Situations:", [str(res.n_situations)]),
+                 ("No. Decision makers:", [str(res.n_decision_makers)])]
+    else:  # counts form: one shared candidate set
+        sizes = [("No. Candidates:", [str(res.n_decision_makers)]),
+                 ("No. Draws:", [f"{n_draws:g}"]),
+                 ("Model form:", ["counts"])]
+    right = sizes + [
         ("Log-Likelihood:", [_fmt(res.llf)]),
         ("LL-Null:", [_fmt(res.llnull)]),
         ("Pseudo R-squ.:", [_fmt(res.prsquared, 4)]),
