@@ -79,7 +79,6 @@ def one_replication(args) -> dict:
     order = np.empty(K, int)
     order[r] = c
     out = {"setting": setting, "rep": rep, "converged": res.converged, "fit_seconds": t_fit}
-    truth_s = pd.Series(truth, index=lay.param_names)
 
     def record(tag, params, lower, upper):
         # put everything in the truth's class order

@@ -343,7 +343,11 @@ class BootstrapResults:
             1 - coverage.
         method : str
             ``"percentile"``: the alpha/2 and 1 - alpha/2 quantiles of the aligned
-            draws; ``"normal"``: estimate -/+ z * bootstrap standard error;
+            draws, by the ``(R + 1) p`` order-statistic rule (numpy's
+            ``method="weibull"``; with R = 199 and alpha = 0.05, the 5th and
+            195th ordered draws), which does not shrink the interval the way
+            the default linear interpolation ``1 + (R - 1) p`` does;
+            ``"normal"``: estimate -/+ z * bootstrap standard error;
             ``"basic"``: 2 * estimate minus the percentile bounds.
         include_doubtful : bool
             Keep replicates with a doubtful alignment.
@@ -375,7 +379,7 @@ class BootstrapResults:
             if X.shape[0] == 0:
                 lo = hi = np.full(X.shape[1], np.nan)
             else:
-                lo, hi = np.quantile(X, [alpha / 2, 1 - alpha / 2], axis=0)
+                lo, hi = np.quantile(X, [alpha / 2, 1 - alpha / 2], axis=0, method="weibull")
             if method == "basic":
                 lo, hi = 2 * est - hi, 2 * est - lo
         elif method == "normal":
@@ -414,7 +418,7 @@ class BootstrapResults:
         (2, 2)
         """
         X = self.share_draws.to_numpy()[self._used(True)]
-        lo, hi = np.quantile(X, [alpha / 2, 1 - alpha / 2], axis=0)
+        lo, hi = np.quantile(X, [alpha / 2, 1 - alpha / 2], axis=0, method="weibull")
         return pd.DataFrame({"lower": lo, "upper": hi}, index=self.share_draws.columns)
 
     def summary_frame(self, alpha: float = 0.05) -> pd.DataFrame:
@@ -496,7 +500,7 @@ def _cluster_codes(results, cluster) -> np.ndarray | None:
 def bootstrap(results, n_reps: int = 200, *, seed: int | np.random.Generator | None = None,
               n_jobs: int = 1, cluster: str | Sequence | None = None, align: str = "params",
               n_starts: int = 0, tol: float = 1e-6, maxiter: int = 500,
-              backend: str = "threads", progress: bool | None = None) -> BootstrapResults:
+              backend: str = "processes", progress: bool | None = None) -> BootstrapResults:
     """Label-aligned nonparametric bootstrap of a fitted latent-class logit.
 
     Parameters
@@ -525,10 +529,12 @@ def bootstrap(results, n_reps: int = 200, *, seed: int | np.random.Generator | N
         converges to the usual criterion, so a looser EM tolerance than the
         fit's only saves EM iterations.
     backend : str
-        ``"threads"`` (default; numpy releases the GIL in the heavy kernels) or
-        ``"processes"`` (a process pool, forked where the platform allows; no
-        GIL contention, more start-up cost; each worker receives the data
-        once).
+        With ``n_jobs > 1``: ``"processes"`` (default; a process pool, forked
+        where the platform allows; each worker receives the data once) or
+        ``"threads"``. Measured on the electricity data (K = 3, 2 cores):
+        0.16 s per replicate with one job, 0.12 s with two processes, 0.15 s
+        with two threads: at this data size the refit is bound by the GIL
+        (many small numpy calls), so threads pay off only on large data.
     progress : bool, optional
         Progress bar (default: when standard error is a terminal and tqdm is
         installed).

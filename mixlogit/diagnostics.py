@@ -323,7 +323,6 @@ def identifiability(results, *, n_flat: int = 3, check_restarts: bool = True,
     free_names = list(names[free])
     w = data.weights
     n_w = float(w.sum())
-    N = data.n_decision_makers
     items: list[DiagnosticItem] = []
     params = results.params.to_numpy()
     ev = results._evaluation

@@ -280,7 +280,6 @@ def elasticities(results, attribute: str, *, alternative=None, kind: str = "matr
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # pairs never offered together
             mean = np.nanmean(E, axis=0)
-        name = lay.class_names[k] if k < K else "population"
         frame = pd.DataFrame(mean, index=pd.Index(alts, name="changed"),
                              columns=pd.Index(alts, name="responding"))
         frames.append(frame)

@@ -143,7 +143,7 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
     # -------------------------------------------------------------- bootstrap
     def bootstrap(self, n_reps: int = 200, *, seed: int | np.random.Generator | None = None,
                   n_jobs: int = 1, cluster=None, align: str = "params", n_starts: int = 0,
-                  backend: str = "threads", progress: bool | None = None):
+                  backend: str = "processes", progress: bool | None = None):
         """Label-aligned bootstrap: resample decision makers, refit, align classes.
 
         Parameters
@@ -162,7 +162,7 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
         n_starts : int
             Extra random-partition starts per replicate (besides the estimate).
         backend : str
-            ``"threads"`` or ``"processes"``.
+            ``"processes"`` (default) or ``"threads"``, used when ``n_jobs > 1``.
         progress : bool, optional
             Progress bar (default: when interactive).
 

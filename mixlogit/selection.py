@@ -236,7 +236,6 @@ def _fit_one(model, k: int, previous, *, n_starts: int, rng, warm_start: bool,
         starts = starts + split_class_starts(previous, n_classes_to_split=n_split)
     est_kwds = {key: fit_kwds[key] for key in ("tol", "maxiter", "n_jobs") if key in fit_kwds}
     est = estimate(lik, starts, progress=False, **est_kwds)
-    caught = []
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         res = MixedMultinomialLogitResults.from_estimate(
