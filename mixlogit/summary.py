@@ -96,7 +96,8 @@ def build_summary(res, alpha: float = 0.05, title: str | None = None) -> Summary
         data = [[_fmt(r.share), _fmt(r.bse), _fmt(r.lower), _fmt(r.upper)]
                 for r in shares.itertuples()]
         smry.tables.append(SimpleTable(data, headers=["share", "std err", q + " lower", "upper"],
-                                       stubs=list(shares.index), title="Class shares (delta method)"))
+                                       stubs=list(shares.index),
+                                       title=f"Class shares (delta method, {res.cov_type} covariance)"))
     notes = [f"Standard errors: {_COV_NAMES.get(res.cov_type, res.cov_type)}."]
     fixed = res.fixed
     if fixed.any():
