@@ -126,7 +126,17 @@ COVARIANCE_ESTIMATORS: dict[str, Callable[..., np.ndarray]] = {
 
 
 def covariance(cov_type: str, inputs: CovarianceInputs, **cov_kwds) -> np.ndarray:
-    """Covariance of the free parameters by the named estimator."""
+    """Covariance of the free parameters by the named estimator.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mixlogit.covariance import CovarianceInputs, covariance
+    >>> scores = np.random.default_rng(0).normal(size=(400, 2))
+    >>> inputs = CovarianceInputs(information=scores.T @ scores, scores=scores, weights=np.ones(400))
+    >>> bool(np.allclose(covariance("robust", inputs), covariance("oim", inputs)))
+    True
+    """
     if cov_type not in COVARIANCE_ESTIMATORS:
         raise SpecificationError(
             f"cov_type={cov_type!r} is not known; choose one of "

@@ -268,29 +268,116 @@ class MixedMultinomialLogit(LikelihoodModel):
 
     # ----------------------------------------------------------- likelihood
     def loglike(self, params) -> float:
-        """Log-likelihood ``sum_n w_n log sum_k pi_nk L_nk``."""
+        """Log-likelihood ``sum_n w_n log sum_k pi_nk L_nk``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(
+        ...     n_decision_makers=100, n_situations=5, n_alternatives=3,
+        ...     betas=[[1.0, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+        >>> model = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id", k_classes=2)
+        >>> params = np.zeros(len(model.param_names))
+        >>> bool(np.isclose(model.loglike(params), 500 * np.log(1 / 3)))  # every alternative equally likely
+        True
+        """
         return self._likelihood().evaluate(params).llf
 
     def loglikeobs(self, params) -> np.ndarray:
-        """Weighted log-likelihood contribution of each decision maker, shape (N,)."""
+        """Weighted log-likelihood contribution of each decision maker, shape (N,).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(
+        ...     n_decision_makers=100, n_situations=5, n_alternatives=3,
+        ...     betas=[[1.0, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+        >>> model = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id", k_classes=2)
+        >>> params = np.zeros(len(model.param_names))
+        >>> model.loglikeobs(params).shape
+        (100,)
+        """
         ev = self._likelihood().evaluate(params)
         return self.choice_data.weights * ev.loglike_obs
 
     def score(self, params) -> np.ndarray:
-        """Analytic gradient of :meth:`loglike`."""
+        """Analytic gradient of :meth:`loglike`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(
+        ...     n_decision_makers=100, n_situations=5, n_alternatives=3,
+        ...     betas=[[1.0, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+        >>> model = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id", k_classes=2)
+        >>> params = np.full(len(model.param_names), 0.3)
+        >>> step = np.zeros_like(params)
+        >>> step[0] = 1e-6
+        >>> numeric = (model.loglike(params + step) - model.loglike(params - step)) / 2e-6
+        >>> bool(np.isclose(model.score(params)[0], numeric, atol=1e-5))
+        True
+        """
         return self._likelihood().evaluate(params, order=1).score
 
     def score_obs(self, params) -> np.ndarray:
-        """Weighted score of each decision maker, shape (N, n_params); sums to :meth:`score`."""
+        """Weighted score of each decision maker, shape (N, n_params); sums to :meth:`score`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(
+        ...     n_decision_makers=100, n_situations=5, n_alternatives=3,
+        ...     betas=[[1.0, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+        >>> model = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id", k_classes=2)
+        >>> params = np.full(len(model.param_names), 0.3)
+        >>> bool(np.allclose(model.score_obs(params).sum(axis=0), model.score(params)))
+        True
+        """
         ev = self._likelihood().evaluate(params, order=1)
         return ev.score_obs * self.choice_data.weights[:, None]
 
     def hessian(self, params) -> np.ndarray:
-        """Analytic Hessian of :meth:`loglike`."""
+        """Analytic Hessian of :meth:`loglike`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(
+        ...     n_decision_makers=100, n_situations=5, n_alternatives=3,
+        ...     betas=[[1.0, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+        >>> model = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id", k_classes=2)
+        >>> H = model.hessian(np.full(len(model.param_names), 0.3))
+        >>> H.shape, bool(np.allclose(H, H.T))
+        ((5, 5), True)
+        """
         return self._likelihood().evaluate(params, order=2).hessian
 
     def information(self, params) -> np.ndarray:
-        """Observed information, minus the Hessian."""
+        """Observed information, minus the Hessian.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(
+        ...     n_decision_makers=100, n_situations=5, n_alternatives=3,
+        ...     betas=[[1.0, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+        >>> model = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id", k_classes=2)
+        >>> params = np.full(len(model.param_names), 0.3)
+        >>> bool(np.allclose(model.information(params), -model.hessian(params)))
+        True
+        """
         return -self.hessian(params)
 
     # ---------------------------------------------------------------- fit
@@ -353,6 +440,10 @@ class MixedMultinomialLogit(LikelihoodModel):
             Progress bar over starts (default: when interactive).
         disp : bool
             Print optimizer messages (direct methods).
+        **start_kwds
+            Options of the start strategy (for example ``scale`` of
+            ``"subspace"``, ``method`` of ``"mom"``); an option the strategy
+            does not take raises ``TypeError``.
 
         Returns
         -------
@@ -366,6 +457,22 @@ class MixedMultinomialLogit(LikelihoodModel):
             Several starts were run and only one reached the best optimum.
         EmptyClassWarning
             A class's share collapsed (below 0.001 or under 5 expected members).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(
+        ...     n_decision_makers=100, n_situations=5, n_alternatives=3,
+        ...     betas=[[1.0, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+        >>> model = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id", k_classes=2)
+        >>> res = model.fit(n_starts=3, seed=0)
+        >>> res.converged, len(res.starts)
+        (True, 3)
+        >>> fixed = model.fit(n_starts=2, seed=0, fixed={"class2:x1": -1.0})
+        >>> float(fixed.params["class2:x1"])
+        -1.0
         """
         from .results import MixedMultinomialLogitResults
 
@@ -461,6 +568,13 @@ class MixedMultinomialLogit(LikelihoodModel):
             model used it). For an array model, the exog matrix, with ``groups``
             (and ``exog_invariant``/``exog_membership`` when the model has them).
             Default: the estimation rows.
+        groups : array_like, optional
+            Situation id of each new row (array models).
+        exog_invariant, exog_membership : array_like, optional
+            Invariant attributes and membership covariates of the new rows
+            (array models that have them).
+        availability : array_like, optional
+            0 marks a new row unavailable: its probability is 0.
         kind : str
             ``"probability"``: the unconditional mixture probability
             ``sum_k pi_nk P_k(j)``; ``"class"``: each class's probability
@@ -471,6 +585,22 @@ class MixedMultinomialLogit(LikelihoodModel):
         Series or DataFrame
             Indexed like the input rows (rows dropped for missing values or
             unavailable alternatives get probability NaN / 0).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(
+        ...     n_decision_makers=100, n_situations=5, n_alternatives=3,
+        ...     betas=[[1.0, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+        >>> model = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id", k_classes=2)
+        >>> res = model.fit(n_starts=2, seed=0)
+        >>> p = model.predict(res.params)
+        >>> bool(np.allclose(p.groupby(sim.data["chid"]).sum(), 1.0))
+        True
+        >>> model.predict(res.params, kind="class").shape
+        (1500, 2)
         """
         if kind not in ("probability", "class"):
             raise SpecificationError(f"kind={kind!r}; use 'probability' or 'class'")

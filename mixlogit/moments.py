@@ -236,6 +236,15 @@ def whiten(features: ArrayLike, *, names: Sequence[str] | None = None) -> Whiten
         If the features are not finite, or if their covariance is singular: the
         message names the constant columns or the columns involved in a
         (near-)exact linear dependence.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mixlogit.moments import whiten
+    >>> X = np.random.default_rng(0).normal(size=(5000, 3)) * [1.0, 2.0, 0.5] + 4.0
+    >>> Z = whiten(X).apply(X)
+    >>> bool(np.allclose(np.cov(Z, rowvar=False, bias=True), np.eye(3), atol=1e-8))
+    True
     """
     X = _as_features(features)
     p, L = X.shape
@@ -491,6 +500,17 @@ def latent_moments(
     ``M3`` is accumulated by matrix products over chunks of candidates
     (``O(p L^3)`` time in BLAS, bounded memory: no ``p x L x L x L`` array), then corrected by the
     Hermite terms ``- (m1_a d_bc + m1_b d_ac + m1_c d_ab)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import mixlogit as mx
+    >>> from mixlogit.datasets.simulate import simulate_counts
+    >>> sim = simulate_counts(n_candidates=20_000, n_draws=200_000, betas=[[1.0, 0.0], [-1.0, 0.5]],
+    ...                       shares=[0.6, 0.4], seed=0)
+    >>> lm = mx.latent_moments(sim.counts, sim.features)
+    >>> lm.m2.shape, lm.subspace(2).basis.shape
+    ((2, 2), (2, 2))
     """
     X = _as_features(features)
     p, L = X.shape
@@ -692,6 +712,17 @@ def mom_estimate(
     ``2k - 1`` whose variance grows factorially, and both variants need a
     clear eigen-gap of ``M2`` at ``k``. Use the estimate as a start for EM,
     together with random starts.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import mixlogit as mx
+    >>> from mixlogit.datasets.simulate import simulate_counts
+    >>> sim = simulate_counts(n_candidates=20_000, n_draws=200_000, betas=[[1.0, 0.0], [-1.0, 0.5]],
+    ...                       shares=[0.6, 0.4], seed=0)
+    >>> est = mx.mom_estimate(mx.latent_moments(sim.counts, sim.features), 2, seed=0)
+    >>> est.betas.shape, bool(np.isclose(est.shares.sum(), 1.0))
+    ((2, 2), True)
     """
     if not isinstance(moments, LatentMoments):
         raise SpecificationError("`moments` must be a LatentMoments (from latent_moments)")
@@ -947,6 +978,18 @@ def subspace_starts(
         If ``tr M2 <= 1e-8`` (no detectable heterogeneity); the sum of the
         positive eigenvalues, or 1 if that is also negligible, is then used for
         the total variance.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import mixlogit as mx
+    >>> from mixlogit.datasets.simulate import simulate_counts
+    >>> sim = simulate_counts(n_candidates=20_000, n_draws=200_000, betas=[[1.0, 0.0], [-1.0, 0.5]],
+    ...                       shares=[0.6, 0.4], seed=0)
+    >>> from mixlogit.moments import subspace_starts
+    >>> starts = subspace_starts(mx.latent_moments(sim.counts, sim.features), 2, 3, seed=0)
+    >>> len(starts), starts[0].shape
+    (3, (2, 2))
     """
     k = _check_k(k)
     if isinstance(n_draws, bool) or not isinstance(n_draws, (int, np.integer)) or n_draws < 0:
@@ -1093,6 +1136,15 @@ def counts_fisher_information(
     space, so no probability underflows to a division by zero. The matrix is
     singular when the softmax shift is not identified (a constant feature) or
     when components coincide.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mixlogit.moments import counts_fisher_information
+    >>> X = np.random.default_rng(0).normal(size=(200, 2))
+    >>> info = counts_fisher_information(X, np.array([[1.0, 0.0], [-1.0, 0.5]]), np.array([0.6, 0.4]))
+    >>> info.shape, bool(np.allclose(info, info.T))
+    ((5, 5), True)
     """
     X = _as_features(features)
     p, L = X.shape

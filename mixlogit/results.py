@@ -30,11 +30,27 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
     their numbering.
 
     Construct through :meth:`MixedMultinomialLogit.fit`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import mixlogit as mx
+    >>> sim = mx.datasets.simulate.simulate_panel(
+    ...     n_decision_makers=100, n_situations=5, n_alternatives=3,
+    ...     betas=[[1.0, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+    >>> model = mx.MixedMultinomialLogit.from_formula(
+    ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id", k_classes=2)
+    >>> res = model.fit(n_starts=2, seed=0)
+    >>> list(res.params.index[:3])
+    ['class1:x1', 'class1:x2', 'class2:x1']
+    >>> bool(res.class_shares.sum().round(12) == 1.0)
+    True
     """
 
     @classmethod
     def from_estimate(cls, model, likelihood: Likelihood, est: Estimate, *, cov_type: str,
                       cov_kwds: dict, method: str, seed=None) -> "MixedMultinomialLogitResults":
+        """Results from an estimate (internal): canonical class order, covariance, warnings."""
         lay = model.layout
         params = est.params
         ev = est.evaluation
@@ -131,6 +147,20 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
         Returns
         -------
         MixedMultinomialLogitResults
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(
+        ...     n_decision_makers=100, n_situations=5, n_alternatives=3,
+        ...     betas=[[1.0, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+        >>> model = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id", k_classes=2)
+        >>> res = model.fit(n_starts=2, seed=0)
+        >>> robust = res.get_robustcov_results("robust")
+        >>> robust.cov_type, bool((robust.params == res.params).all())
+        ('robust', True)
         """
         import copy
 
@@ -468,7 +498,22 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
         return int(self._likelihood.free.sum())
 
     def cov_params(self, r_matrix=None, column=None, scale=None, cov_p=None, other=None):
-        """Covariance of the estimates (a labelled DataFrame when called without arguments)."""
+        """Covariance of the estimates (a labelled DataFrame when called without arguments).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(
+        ...     n_decision_makers=100, n_situations=5, n_alternatives=3,
+        ...     betas=[[1.0, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+        >>> model = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id", k_classes=2)
+        >>> res = model.fit(n_starts=2, seed=0)
+        >>> cov = res.cov_params()
+        >>> cov.shape, bool(np.allclose(np.sqrt(np.diag(cov)), res.bse))
+        ((5, 5), True)
+        """
         if r_matrix is None and column is None and other is None and cov_p is None:
             return pd.DataFrame(self.normalized_cov_params, index=self._names, columns=self._names)
         return super().cov_params(r_matrix=r_matrix, column=column, scale=scale, cov_p=cov_p,
@@ -493,7 +538,35 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
                          name="pvalues")
 
     def conf_int(self, alpha: float = 0.05, cols=None) -> pd.DataFrame:
-        """Wald confidence intervals, a DataFrame with columns ``lower`` and ``upper``."""
+        """Wald confidence intervals, a DataFrame with columns ``lower`` and ``upper``.
+
+        Parameters
+        ----------
+        alpha : float
+            1 - confidence level.
+        cols : None
+            Accepted for statsmodels compatibility; must be None.
+
+        Returns
+        -------
+        DataFrame
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(
+        ...     n_decision_makers=100, n_situations=5, n_alternatives=3,
+        ...     betas=[[1.0, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+        >>> model = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id", k_classes=2)
+        >>> res = model.fit(n_starts=2, seed=0)
+        >>> ci = res.conf_int(alpha=0.1)
+        >>> list(ci.columns), bool((ci["lower"] < res.params).all())
+        (['lower', 'upper'], True)
+        """
+        if cols is not None:
+            raise SpecificationError("conf_int(cols=...) is not supported; select rows of the frame")
         q = stats.norm.ppf(1 - alpha / 2)
         return pd.DataFrame({"lower": self.params - q * self.bse, "upper": self.params + q * self.bse})
 
@@ -624,7 +697,32 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
         return pd.Series(share, index=self.model.layout.class_names, name="share")
 
     def class_shares_table(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Class shares with delta-method standard errors and confidence intervals."""
+        """Class shares with delta-method standard errors and confidence intervals.
+
+        Parameters
+        ----------
+        alpha : float
+            1 - confidence level.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``share``, ``bse``, ``lower``, ``upper``, one row per class.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(
+        ...     n_decision_makers=100, n_situations=5, n_alternatives=3,
+        ...     betas=[[1.0, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+        >>> model = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id", k_classes=2)
+        >>> res = model.fit(n_starts=2, seed=0)
+        >>> table = res.class_shares_table()
+        >>> list(table.columns)
+        ['share', 'bse', 'lower', 'upper']
+        """
         share, J = self._share_jacobian()
         cov = J @ self.normalized_cov_params @ J.T
         se = np.sqrt(np.clip(np.diag(cov), 0, None))
@@ -633,7 +731,22 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
                              "upper": share + q * se}, index=self.model.layout.class_names)
 
     def posterior_probs(self) -> pd.DataFrame:
-        """Posterior class probabilities of each decision maker given his choices."""
+        """Posterior class probabilities of each decision maker given his choices.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(
+        ...     n_decision_makers=100, n_situations=5, n_alternatives=3,
+        ...     betas=[[1.0, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+        >>> model = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id", k_classes=2)
+        >>> res = model.fit(n_starts=2, seed=0)
+        >>> post = res.posterior_probs()
+        >>> post.shape, bool(np.allclose(post.sum(axis=1), 1.0))
+        ((100, 2), True)
+        """
         d = self.model.choice_data
         index = pd.Index(d.decision_maker_ids, name="decision_maker")
         return pd.DataFrame(self._evaluation.posteriors, index=index,
@@ -649,6 +762,20 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
             estimation rows.
         kind : str
             ``"probability"`` (mixture) or ``"class"`` (per class).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(
+        ...     n_decision_makers=100, n_situations=5, n_alternatives=3,
+        ...     betas=[[1.0, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+        >>> model = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id", k_classes=2)
+        >>> res = model.fit(n_starts=2, seed=0)
+        >>> first = sim.data[sim.data["chid"] == sim.data["chid"].iloc[0]]
+        >>> round(float(res.predict(first).sum()), 12)
+        1.0
         """
         return self.model.predict(self.params.to_numpy(), exog, kind=kind, **kwargs)
 
@@ -657,9 +784,30 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
         """Regression tables: fit statistics, one coefficient table per class,
         the invariant coefficients, and the class shares or membership model.
 
+        Parameters
+        ----------
+        alpha : float
+            1 - confidence level of the intervals.
+        title : str, optional
+            Title of the first table.
+
         Returns
         -------
         statsmodels.iolib.summary.Summary
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(
+        ...     n_decision_makers=100, n_situations=5, n_alternatives=3,
+        ...     betas=[[1.0, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+        >>> model = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id", k_classes=2)
+        >>> res = model.fit(n_starts=2, seed=0)
+        >>> text = res.summary().as_text()
+        >>> "Class 1 (share" in text and "Class shares" in text
+        True
         """
         from .summary import build_summary
 

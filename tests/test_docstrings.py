@@ -29,33 +29,7 @@ SKIP_MODULES = {"mixlogit.__main__"}
 
 #: public names (from docs/api.rst) whose docstring has no Examples section yet; each is a
 #: documentation debt to pay off, and no new name may join this list.
-KNOWN_WITHOUT_EXAMPLES = {
-    "mixlogit.MixedMultinomialLogit.loglike",
-    "mixlogit.MixedMultinomialLogit.loglikeobs",
-    "mixlogit.MixedMultinomialLogit.score",
-    "mixlogit.MixedMultinomialLogit.score_obs",
-    "mixlogit.MixedMultinomialLogit.hessian",
-    "mixlogit.MixedMultinomialLogit.information",
-    "mixlogit.MixedMultinomialLogit.fit",
-    "mixlogit.MixedMultinomialLogit.predict",
-    "mixlogit.MixedMultinomialLogitResults",
-    "mixlogit.MixedMultinomialLogitResults.get_robustcov_results",
-    "mixlogit.MixedMultinomialLogitResults.cov_params",
-    "mixlogit.MixedMultinomialLogitResults.conf_int",
-    "mixlogit.MixedMultinomialLogitResults.class_shares_table",
-    "mixlogit.MixedMultinomialLogitResults.posterior_probs",
-    "mixlogit.MixedMultinomialLogitResults.predict",
-    "mixlogit.MixedMultinomialLogitResults.summary",
-    "mixlogit.moments.latent_moments",
-    "mixlogit.moments.mom_estimate",
-    "mixlogit.moments.whiten",
-    "mixlogit.moments.subspace_starts",
-    "mixlogit.moments.counts_fisher_information",
-    "mixlogit.datasets.SimulatedPanel",
-    "mixlogit.datasets.SimulatedPanel.true_params",
-    "mixlogit.datasets.SimulatedCounts",
-    "mixlogit.covariance.covariance",
-}
+KNOWN_WITHOUT_EXAMPLES: set[str] = set()
 
 
 #: public by name but internal by purpose (results are built by ``fit``); exempt from the

@@ -123,6 +123,13 @@ class SimulatedPanel:
     class_probabilities : numpy.ndarray
         Prior class probabilities of each decision maker, shape ``(N, K)``; the expected
         class frequencies are ``class_probabilities.mean(axis=0)``.
+
+    Examples
+    --------
+    >>> import mixlogit as mx
+    >>> sim = mx.datasets.simulate.simulate_panel(n_decision_makers=50, seed=0)
+    >>> sim.betas.shape, sim.classes.shape
+    ((3, 5), (50,))
     """
 
     data: pd.DataFrame
@@ -155,6 +162,14 @@ class SimulatedPanel:
             ``"invariant"``: Series over the class-invariant attributes (possibly empty);
             ``"membership"``: DataFrame (classes x [``Intercept`` + covariates]) with the
             intercepts ``log(shares / shares[0])`` and ``gamma``, or None.
+
+        Examples
+        --------
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(n_decision_makers=50, seed=0)
+        >>> truth = sim.true_params()
+        >>> sorted(truth)[:2]
+        ['betas', 'invariant']
         """
         classes = pd.Index(range(self.n_classes), name="class")
         out: dict[str, Any] = {
@@ -198,6 +213,13 @@ class SimulatedCounts:
         True class coefficients, shape ``(K, L)``.
     shares : numpy.ndarray
         True class shares, shape ``(K,)``.
+
+    Examples
+    --------
+    >>> from mixlogit.datasets.simulate import simulate_counts
+    >>> sim = simulate_counts(n_candidates=100, n_draws=1000, seed=0)
+    >>> int(sim.counts.sum()), sim.features.shape[0]
+    (1000, 100)
     """
 
     features: np.ndarray
