@@ -22,8 +22,11 @@ from typing import Sequence
 import numpy as np
 from scipy import sparse
 
-#: rows per block of whole situations in the blocked kernels
+#: rows per block of whole situations in the blocked kernels (cache-sized; measured best
+#: of 2**13..2**16 at 4e5 rows)
 BLOCK_ROWS = 1 << 13
+#: data up to this many rows form one block (per-call overhead dominates there)
+SINGLE_BLOCK_ROWS = 1 << 15
 
 
 def logsumexp(a: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarray:
@@ -106,6 +109,8 @@ def make_blocks(situation_start: np.ndarray, chosen_row: np.ndarray, n_rows: int
     them in cache; the Python loop runs over blocks, never over rows.
     """
     S = situation_start.shape[0]
+    if n_rows <= SINGLE_BLOCK_ROWS:
+        block_rows = max(block_rows, n_rows)
     bounds = np.searchsorted(situation_start, np.arange(0, n_rows, block_rows))
     bounds = np.unique(np.append(bounds, S))
     ends = np.append(situation_start[1:], n_rows)

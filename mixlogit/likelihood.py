@@ -104,7 +104,7 @@ class Likelihood:
         params = np.asarray(params, dtype=float)
         data, lay = self.data, self.layout
         if state is None:
-            state = self.class_state(params)
+            state = self.class_state(params, keep_probabilities=order >= 1)
         log_pi = self.log_shares(params)
         ll_obs, h = posteriors(log_pi, state.loglik)
         w = data.weights
@@ -118,7 +118,7 @@ class Likelihood:
         C = lay.unpack(params).class_coefficients
         _, grad_c, info_c, dev = class_derivatives(
             data.design_t, C, data.blocks, wh[data.decision_maker_of_situation],
-            need_information=order >= 2, need_deviations=True)
+            need_information=order >= 2, need_deviations=True, probabilities=state.probabilities)
         Lw = C.shape[1]
         # per-decision-maker class scores sum_t (w_chosen - wbar_k), shape (K, N, Lw)
         G = (data.decision_maker_summer @ dev.reshape(dev.shape[0], -1)).reshape(N, K, Lw)
