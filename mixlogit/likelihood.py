@@ -112,7 +112,7 @@ class Likelihood:
         if order == 0:
             return Evaluation(params, llf, ll_obs, h, log_pi, state)
 
-        K, L, Lz = lay.k_classes, lay.k_exog, lay.k_membership
+        K, L = lay.k_classes, lay.k_exog
         N = data.n_decision_makers
         wh = w[:, None] * h
         C = lay.unpack(params).class_coefficients
@@ -374,15 +374,15 @@ def estimate(likelihood: Likelihood, starts: Sequence[tuple[str, np.ndarray]], *
     """
     t0 = time.perf_counter()
     starts = [(origin, likelihood.apply_fixed(p)) for origin, p in starts]
-    finish = None
-    if polish:
-        def finish(params):
-            history: list[float] = []
-            params, _, n_it, ok = likelihood.polish(params, tol=polish_tol,
-                                                    maxiter=FINISH_MAXITER, history=history)
-            return params, history, ok
+    def newton_finish(params):
+        history: list[float] = []
+        params, _, _, ok = likelihood.polish(params, tol=polish_tol, maxiter=FINISH_MAXITER,
+                                             history=history)
+        return params, history, ok
+
     runs = run_starts(lambda: likelihood.make_steps(newton_steps), starts, tol=tol,
-                      maxiter=maxiter, n_jobs=n_jobs, progress=progress, finish=finish,
+                      maxiter=maxiter, n_jobs=n_jobs, progress=progress,
+                      finish=newton_finish if polish else None,
                       switch_tol=switch_tol)
     report = summarize_starts(runs)
     best = runs[report.best_index]

@@ -13,10 +13,8 @@ import numpy as np
 import pandas as pd
 from statsmodels.base.model import LikelihoodModel
 
-from .covariance import CovarianceInputs, covariance
 from .data import ChoiceData
-from .exceptions import (ConvergenceWarning, EmptyClassWarning, EstimationError,
-                         SpecificationError, StartsWarning, warn)
+from .exceptions import EstimationError, SpecificationError
 from .formula import FormulaSpec, design_for, parse_formulas
 from .kernels import log_class_shares, situation_softmax
 from .likelihood import Estimate, Likelihood, estimate

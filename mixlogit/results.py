@@ -1,8 +1,6 @@
 """Results of a latent-class logit fit: labelled estimates, inference, post-estimation."""
 from __future__ import annotations
 
-from typing import Any, Mapping
-
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -680,7 +678,7 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
         w = d.weights / d.weights.sum()
         pi = np.exp(self._evaluation.log_shares)
         share = w @ pi
-        K, Lz = lay.k_classes, lay.k_membership
+        K = lay.k_classes
         Z = d.exog_membership
         J = np.zeros((K, lay.n_params))
         if K > 1:
