@@ -17,7 +17,7 @@ from .exceptions import (ConvergenceWarning, DataError, DroppedObservationsWarni
                          IdentificationWarning, MixlogitError, MixlogitWarning, SpecificationError,
                          StartsWarning)
 from .model import MixedMultinomialLogit
-from .moments import LatentMoments, latent_moments, mom_estimate
+from .moments import latent_moments, mom_estimate
 from .results import MixedMultinomialLogitResults
 from .bootstrap import BootstrapResults
 from .diagnostics import IdentifiabilityReport
@@ -33,7 +33,6 @@ __all__ = [
     "BootstrapResults",
     "IdentifiabilityReport",
     "latent_moments",
-    "LatentMoments",
     "mom_estimate",
     "datasets",
     "MixlogitError",
