@@ -52,7 +52,7 @@ from statsmodels.base.model import LikelihoodModel
 
 from .exceptions import DataError, IdentificationWarning, SpecificationError, warn
 from .likelihood import EMPTY_SHARE, Evaluation, Likelihood, newton_direction
-from .model import MixedMultinomialLogit
+from .model import MixedMultinomialLogit, check_k_classes
 from .params import ParamLayout
 
 __all__ = ["CountsData", "CountsState", "CountsLikelihood", "CountsMixedMultinomialLogit",
@@ -621,11 +621,7 @@ class CountsLikelihood(Likelihood):
         metric: dict[str, Any] = {"Sigma": None, "age": 0}
         n = self.data.counts
 
-        def estep(params):
-            state = cache.pop(params.tobytes(), None)
-            cache.clear()
-            ev = self.evaluate(params, state=state)
-            return ev.llf, ev
+        estep = self._cached_estep(cache)
 
         def mstep(params, ev: Evaluation):
             c = n[:, None] * ev.posteriors
@@ -696,11 +692,7 @@ class CountsMixedMultinomialLogit(MixedMultinomialLogit):
     def __init__(self, counts, features, *, k_classes: int,
                  feature_names: Sequence[str] | None = None):
         data = CountsData.from_arrays(counts, features, feature_names=feature_names)
-        if isinstance(k_classes, (bool, np.bool_)) or not isinstance(k_classes, (int, np.integer)):
-            raise SpecificationError(f"k_classes must be a whole number >= 1, got {k_classes!r}")
-        k_classes = int(k_classes)
-        if k_classes < 1:
-            raise SpecificationError(f"k_classes must be at least 1, got {k_classes}")
+        k_classes = check_k_classes(k_classes)
         p, L = data.features.shape
         if k_classes * (L + 1) - 1 > p - 1:
             raise SpecificationError(

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from .exceptions import DataError, DroppedObservationsWarning, SpecificationError, warn
+from .kernels import make_blocks
 
 __all__ = ["ChoiceData", "DropReport"]
 
@@ -107,51 +110,31 @@ class ChoiceData:
     def n_situations_per_decision_maker(self) -> np.ndarray:
         return np.diff(np.append(self.decision_maker_start, self.n_situations))
 
-    @property
+    @cached_property
     def design(self) -> np.ndarray:
         """Class-specific and invariant attributes side by side, (n_rows, L + Lv)."""
-        return self._design
+        return np.ascontiguousarray(np.hstack([self.exog, self.exog_invariant]))
 
-    def __post_init__(self) -> None:
-        design = np.ascontiguousarray(np.hstack([self.exog, self.exog_invariant]))
-        object.__setattr__(self, "_design", design)
-        object.__setattr__(
-            self, "decision_maker_of_row", self.decision_maker_of_situation[self.situation_of_row]
-        )
-
-    @property
+    @cached_property
     def design_t(self) -> np.ndarray:
         """The joint design transposed, (L + Lv, n_rows), C-contiguous (for the kernels)."""
-        design_t = self.__dict__.get("_design_t")
-        if design_t is None:
-            design_t = np.ascontiguousarray(self._design.T)
-            object.__setattr__(self, "_design_t", design_t)
-        return design_t
+        return np.ascontiguousarray(self.design.T)
 
-    @property
-    def blocks(self):
+    @cached_property
+    def decision_maker_of_row(self) -> np.ndarray:
+        return self.decision_maker_of_situation[self.situation_of_row]
+
+    @cached_property
+    def blocks(self) -> list:
         """Blocks of whole situations for the kernels (built once)."""
-        blocks = self.__dict__.get("_blocks")
-        if blocks is None:
-            from .kernels import make_blocks
+        return make_blocks(self.situation_start, self.chosen_row, self.n_rows)
 
-            blocks = make_blocks(self.situation_start, self.chosen_row, self.n_rows)
-            object.__setattr__(self, "_blocks", blocks)
-        return blocks
-
-    @property
-    def decision_maker_summer(self):
+    @cached_property
+    def decision_maker_summer(self) -> sparse.csr_matrix:
         """Sparse (decision makers x situations) matrix of ones: per-person sums."""
-        summer = self.__dict__.get("_dm_summer")
-        if summer is None:
-            from scipy import sparse
-
-            S, N = self.n_situations, self.n_decision_makers
-            summer = sparse.csr_matrix(
-                (np.ones(S), np.arange(S), np.append(self.decision_maker_start, S)),
-                shape=(N, S))
-            object.__setattr__(self, "_dm_summer", summer)
-        return summer
+        S, N = self.n_situations, self.n_decision_makers
+        return sparse.csr_matrix((np.ones(S), np.arange(S), np.append(self.decision_maker_start, S)),
+                                 shape=(N, S))
 
     def with_weights(self, weights: np.ndarray) -> "ChoiceData":
         """The same data with other frequency weights (used by the bootstrap)."""

@@ -249,16 +249,21 @@ class Likelihood:
                 break
         return params
 
-    def make_steps(self, newton_steps: int = 1):
-        """E- and M-step callables for :func:`mixlogit.em.run_em`, with a one-entry cache."""
-        cache: dict[bytes, ClassState] = {}
-        w = self.data.weights
-
+    def _cached_estep(self, cache: dict):
+        """E-step that reuses the class state the M-step left in ``cache`` for its params."""
         def estep(params):
             state = cache.pop(params.tobytes(), None)
             cache.clear()
             ev = self.evaluate(params, state=state)
             return ev.llf, ev
+
+        return estep
+
+    def make_steps(self, newton_steps: int = 1):
+        """E- and M-step callables for :func:`mixlogit.em.run_em`, with a one-entry cache."""
+        cache: dict[bytes, ClassState] = {}
+        w = self.data.weights
+        estep = self._cached_estep(cache)
 
         def mstep(params, ev: Evaluation):
             new = params

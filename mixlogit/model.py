@@ -21,10 +21,19 @@ from .likelihood import Estimate, Likelihood, estimate
 from .params import ParamLayout
 from .starts import make_starts
 
-__all__ = ["MixedMultinomialLogit"]
+__all__ = ["MixedMultinomialLogit", "check_k_classes"]
 
 #: statsmodels optimizers accepted by ``fit(method=...)`` besides ``"em"``
 DIRECT_METHODS = ("newton", "bfgs", "lbfgs", "nm", "cg", "ncg", "powell")
+
+
+def check_k_classes(k_classes) -> int:
+    """``k_classes`` as an int, or a SpecificationError if it is not a whole number >= 1."""
+    if isinstance(k_classes, (bool, np.bool_)) or not isinstance(k_classes, (int, np.integer)):
+        raise SpecificationError(f"k_classes must be a whole number >= 1, got {k_classes!r}")
+    if k_classes < 1:
+        raise SpecificationError(f"k_classes must be at least 1, got {k_classes}")
+    return int(k_classes)
 
 
 class MixedMultinomialLogit(LikelihoodModel):
@@ -91,11 +100,7 @@ class MixedMultinomialLogit(LikelihoodModel):
             exog_membership=exog_membership, weights=weights, availability=availability,
             exog_names=exog_names, invariant_names=invariant_names,
             membership_names=membership_names, argument_names=argument_names)
-        if isinstance(k_classes, (bool, np.bool_)) or not isinstance(k_classes, (int, np.integer)):
-            raise SpecificationError(f"k_classes must be a whole number >= 1, got {k_classes!r}")
-        k_classes = int(k_classes)
-        if k_classes < 1:
-            raise SpecificationError(f"k_classes must be at least 1, got {k_classes}")
+        k_classes = check_k_classes(k_classes)
         if k_classes > choice_data.n_decision_makers:
             raise SpecificationError(
                 f"k_classes={k_classes} exceeds the number of decision makers "
