@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
 
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     model = mx.MixedMultinomialLogit.from_counts(counts, X, k_classes=K)
-    lik = model._likelihood()
+    lik = model.likelihood()
     from mixlogit.starts import moment_subspace_starts
 
     t0 = time.perf_counter()

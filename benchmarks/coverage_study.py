@@ -66,7 +66,7 @@ def one_replication(args) -> dict:
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        lik = model._likelihood()
+        lik = model.likelihood()
         from mixlogit.starts import partition_starts
 
         starts = [truth] + [p for _, p in partition_starts(lik, 2, np.random.default_rng(s_fit))]

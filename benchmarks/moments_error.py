@@ -42,7 +42,7 @@ from scipy.special import softmax
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 
-from mixlogit.moments import latent_moments  # noqa: E402
+from mixlogit.starts.moments import latent_moments  # noqa: E402
 
 K, L, NORM = 3, 5, 1.5
 SHARES = np.array([0.5, 0.3, 0.2])

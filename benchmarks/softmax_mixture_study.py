@@ -17,7 +17,7 @@ theta = (beta_1, beta_2, beta_3, log(a2/a1), log(a3/a1)).
 Printed:
 
 1. per N: mean error, RMSE, MSE / (trace(I^-1) / N) with I the per-draw Fisher
-   information of ``mixlogit.moments.counts_fisher_information`` (section 7;
+   information of ``mixlogit.starts.moments.counts_fisher_information`` (section 7;
    target: within 25%), and the fitted log-log slope of the RMSE against N
    (target -0.5 within 0.1);
 2. standard errors: mean reported (observed-information) standard error against
@@ -47,7 +47,7 @@ from scipy.special import softmax
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 
 import mixlogit as mx  # noqa: E402
-from mixlogit.moments import counts_fisher_information  # noqa: E402
+from mixlogit.starts.moments import counts_fisher_information  # noqa: E402
 from mixlogit.params import align_classes  # noqa: E402
 from mixlogit.starts import make_starts  # noqa: E402
 
@@ -75,7 +75,7 @@ def aligned(layout, theta: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.nd
 
 def fit_one(model, truth: np.ndarray, rng: np.random.Generator):
     """Fit from the truth, the MoM estimate and two subspace draws; returns results and runs."""
-    lik = model._likelihood()
+    lik = model.likelihood()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         extra = make_starts(lik, "mom", 3, rng)
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             r_truth = model.fit(start_params=truth, tol=1e-10)
-            mom = [s[1] for s in make_starts(model._likelihood(), "mom", 1, rng)
+            mom = [s[1] for s in make_starts(model.likelihood(), "mom", 1, rng)
                    if s[0].startswith("mom")]
             r_mom = model.fit(start_params=mom, tol=1e-10)
         same = (abs(r_truth.llf - r_mom.llf) <= 1e-6 * abs(r_truth.llf)
@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             r_truth = model.fit(start_params=truth, tol=1e-10)
-            mom = [s[1] for s in make_starts(model._likelihood(), "mom", 1, rng)
+            mom = [s[1] for s in make_starts(model.likelihood(), "mom", 1, rng)
                    if s[0].startswith("mom")]
             r_mom = model.fit(start_params=mom, tol=1e-10)
         same = (abs(r_truth.llf - r_mom.llf) <= 1e-6 * abs(r_truth.llf)

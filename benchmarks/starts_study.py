@@ -9,7 +9,7 @@ norm 1.5 in random directions, equal shares, N draws. For (K, L) in
   of M2, z_k ~ N(0, tr(M2)/K I_K) (``start="subspace"``);
 * ``full``: beta_k ~ N(0, tr(M2)/L I_L) in whitened coordinates: the same
   expected norm, but spread over all L directions
-  (:func:`mixlogit.moments.full_space_starts`);
+  (:func:`mixlogit.starts.moments.full_space_starts`);
 * ``naive``: beta_k ~ N(0, I_L) in whitened coordinates, draws in R^L that know
   nothing of the moments (expected norm sqrt(L)),
 
@@ -48,7 +48,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.p
 
 import mixlogit as mx  # noqa: E402
 from mixlogit.em import run_starts  # noqa: E402
-from mixlogit.moments import full_space_starts  # noqa: E402
+from mixlogit.starts.moments import full_space_starts  # noqa: E402
 from mixlogit.params import align_classes  # noqa: E402
 from mixlogit.starts import make_starts  # noqa: E402
 
@@ -71,7 +71,7 @@ def part1(reps: int, seed: int, p: int, n_draws: int) -> None:
         pi = softmax(X @ B.T, axis=0) @ shares
         counts = rng.multinomial(n_draws, pi / pi.sum()).astype(float)
         model = mx.MixedMultinomialLogit.from_counts(counts, X, k_classes=K)
-        lik = model._likelihood()
+        lik = model.likelihood()
         lay = model.layout
 
         def run(starts):
@@ -126,7 +126,7 @@ def part3(reps: int, seed: int, budget: int = 400) -> None:
     pi = softmax(X @ B.T, axis=0) @ shares
     counts = rng.multinomial(n_draws, pi / pi.sum()).astype(float)
     model = mx.MixedMultinomialLogit.from_counts(counts, X, k_classes=K)
-    lik = model._likelihood()
+    lik = model.likelihood()
     lay = model.layout
     ref = run_starts(lambda: lik.make_steps(), [("truth", lay.pack(B, gamma=np.log(shares)[:, None]))],
                      tol=1e-10, maxiter=5000)[0]
@@ -158,7 +158,7 @@ def part2(reps: int, seed: int) -> None:
     model = mx.MixedMultinomialLogit.from_formula(
         "choice ~ pf + cl + loc + wk + tod + seas - 1", df, groups="chid", panel="id",
         k_classes=3)
-    lik = model._likelihood()
+    lik = model.likelihood()
     print(f"\nPart 2: electricity, K=3, {reps} starts of each kind (EM, tol 1e-8, no polish)\n")
     out = {}
     for kind in ("partition", "subspace"):

@@ -17,7 +17,7 @@ from .exceptions import (ConvergenceWarning, DataError, DroppedObservationsWarni
                          IdentificationWarning, MixlogitError, MixlogitWarning, SpecificationError,
                          StartsWarning)
 from .model import MixedMultinomialLogit
-from .moments import latent_moments, mom_estimate
+from .starts.moments import latent_moments, mom_estimate
 from .results import MixedMultinomialLogitResults
 from .bootstrap import BootstrapResults
 from .diagnostics import IdentifiabilityReport

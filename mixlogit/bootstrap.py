@@ -54,7 +54,9 @@ from scipy import stats
 from scipy.optimize import linear_sum_assignment
 
 from .exceptions import MixlogitWarning, SpecificationError, warn
-from .likelihood import Likelihood, estimate
+from .covariance import safe_inverse
+from .likelihood import MixtureLikelihood, estimate
+from .starts import partition_starts
 
 __all__ = ["BootstrapResults", "bootstrap", "resample_counts", "assignment_costs"]
 
@@ -125,7 +127,7 @@ def assignment_costs(cost: np.ndarray) -> tuple[np.ndarray, float, float]:
     return order, best, second
 
 
-def _class_summary(likelihood: Likelihood, params: np.ndarray, weights: np.ndarray
+def _class_summary(likelihood: MixtureLikelihood, params: np.ndarray, weights: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray]:
     """Class vectors ``(beta_k, share_k)`` (K x (L+1)) and posteriors on the given weights."""
     lay = likelihood.layout
@@ -156,15 +158,13 @@ def _refit_in_worker(task: tuple[int, np.ndarray, int]) -> dict[str, Any]:
 
 def _refit(s: dict[str, Any], task: tuple[int, np.ndarray, int]) -> dict[str, Any]:
     """Refit one replicate: ``task = (index, counts, seed)``."""
-    from .starts import partition_starts
 
     index, counts, seed = task
     t0 = time.perf_counter()
     out: dict[str, Any] = {"index": index, "params": None, "llf": np.nan, "converged": False,
                            "error": None, "n_iter": 0, "seconds": 0.0}
     try:
-        data_b = s["data"].with_weights(s["weights"] * counts)
-        lik_b = Likelihood(data_b, s["layout"], s["fixed_mask"], s["fixed_values"])
+        lik_b = s["likelihood"].reweighted(s["weights"] * counts)
         starts = [("estimate", s["params"].copy())]
         if s["n_starts"] > 0:
             starts += partition_starts(lik_b, s["n_starts"], np.random.default_rng(seed))
@@ -468,12 +468,11 @@ class BootstrapResults:
 # ---------------------------------------------------------------------- driver
 def _oim_covariance(results) -> np.ndarray:
     """Inverse observed information over all parameters (zeros for fixed ones), quietly."""
-    from .covariance import safe_inverse
 
-    free = results._likelihood.free
+    free = results.fit_state.likelihood.free
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        inv, _ = safe_inverse(results._cov_inputs.information)
+        inv, _ = safe_inverse(results.fit_state.covariance_inputs.information)
     cov = np.zeros((len(free), len(free)))
     cov[np.ix_(free, free)] = inv
     return cov
@@ -483,7 +482,7 @@ def _cluster_codes(results, cluster) -> np.ndarray | None:
     if cluster is None:
         return None
     if isinstance(cluster, str):
-        labels = results._decision_maker_column(cluster)
+        labels = results.decision_maker_column(cluster)
     else:
         labels = np.asarray(cluster)
     N = results.model.choice_data.n_decision_makers
@@ -585,7 +584,7 @@ def bootstrap(results, n_reps: int = 200, *, seed: int | np.random.Generator | N
     if not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1:
         raise SpecificationError(f"n_jobs must be a positive whole number or -1, got {n_jobs!r}")
     t0 = time.perf_counter()
-    lik: Likelihood = results._likelihood
+    lik: MixtureLikelihood = results.fit_state.likelihood
     lay = lik.layout
     data = lik.data
     K = lay.k_classes
@@ -597,8 +596,8 @@ def bootstrap(results, n_reps: int = 200, *, seed: int | np.random.Generator | N
     codes = _cluster_codes(results, cluster)
     counts = resample_counts(N, int(n_reps), rng, codes)
     seeds = rng.integers(0, 2**63 - 1, size=int(n_reps))
-    state = {"data": data, "weights": data.weights, "layout": lay, "fixed_mask": lik.fixed_mask,
-             "fixed_values": lik.fixed_values, "params": params_hat, "n_starts": int(n_starts),
+    state = {"likelihood": lik, "weights": lik.weights,
+             "params": params_hat, "n_starts": int(n_starts),
              "tol": float(tol), "maxiter": int(maxiter)}
     tasks = [(r, counts[r], int(seeds[r])) for r in range(int(n_reps))]
 
@@ -630,7 +629,7 @@ def bootstrap(results, n_reps: int = 200, *, seed: int | np.random.Generator | N
         cov = _oim_covariance(results)
         se_full = np.sqrt(np.clip(np.diag(cov), 0, None))
         se_beta = np.array([se_full[lay.class_slice(k)] for k in range(K)]).reshape(K, lay.k_exog)
-        _, J = results._share_jacobian()
+        _, J = results.fit_state.share_jacobian()
         se_share = np.sqrt(np.clip(np.diag(J @ cov @ J.T), 0, None))[:, None]
         scale = np.hstack([se_beta, se_share])
         bad = ~np.isfinite(scale) | (scale <= 0)

@@ -313,7 +313,7 @@ def identifiability(results, *, n_flat: int = 3, check_restarts: bool = True,
     >>> report.to_frame().loc["smallest class", "status"]
     'pass'
     """
-    lik = results._likelihood
+    lik = results.fit_state.likelihood
     lay = lik.layout
     data = lik.data
     K = lay.k_classes
@@ -325,7 +325,7 @@ def identifiability(results, *, n_flat: int = 3, check_restarts: bool = True,
     n_w = float(w.sum())
     items: list[DiagnosticItem] = []
     params = results.params.to_numpy()
-    ev = results._evaluation
+    ev = results.fit_state.evaluation
     h = ev.posteriors
     cov = np.asarray(results.normalized_cov_params, float)
     se = np.sqrt(np.clip(np.diag(cov), 0, None))
@@ -358,7 +358,7 @@ def identifiability(results, *, n_flat: int = 3, check_restarts: bool = True,
         "only variation within a situation identifies a coefficient" if status != PASS else ""))
 
     # ---- observed information
-    A = results._cov_inputs.information
+    A = results.fit_state.covariance_inputs.information
     E, diag = _equilibrate(A)
     eigval, eigvec = np.linalg.eigh(0.5 * (E + E.T))
     raw_min = float(np.linalg.eigvalsh(0.5 * (A + A.T))[0])
@@ -516,9 +516,9 @@ def _restart_spread(results, se: np.ndarray, max_starts: int = 10) -> float:
     """Largest aligned difference (in se) between polished solutions at the best optimum."""
     from scipy.optimize import linear_sum_assignment
 
-    lik = results._likelihood
+    lik = results.fit_state.likelihood
     lay = lik.layout
-    est = results._estimate
+    est = results.fit_state.estimate
     report = est.report
     best = report.optima[0]
     idx = [i for i, r in enumerate(est.runs)

@@ -43,11 +43,41 @@ __all__ = [
     "ClassState",
     "class_state",
     "situation_softmax",
+    "column_softmax",
     "log_class_shares",
     "posteriors",
     "class_derivatives",
     "membership_derivatives",
 ]
+
+
+def column_softmax(eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Softmax over the candidates (rows) of each column of utilities.
+
+    Parameters
+    ----------
+    eta : ndarray, shape (p, K)
+
+    Returns
+    -------
+    sigma : ndarray, shape (p, K)
+        ``exp(eta_jk) / sum_l exp(eta_lk)``.
+    log_sigma : ndarray, shape (p, K)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mixlogit.kernels import column_softmax
+    >>> sigma, log_sigma = column_softmax(np.array([[0.0, 1000.0], [0.0, 0.0]]))
+    >>> sigma
+    array([[0.5, 1. ],
+           [0.5, 0. ]])
+    """
+    peak = eta.max(axis=0)
+    E = np.exp(eta - peak)
+    total = E.sum(axis=0)
+    E /= total
+    return E, eta - (peak + np.log(total))
 
 
 def situation_softmax(U: np.ndarray, situation_start: np.ndarray, situation_of_row: np.ndarray

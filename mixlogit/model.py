@@ -7,21 +7,26 @@ from arrays or with :meth:`~MixedMultinomialLogit.from_formula`, call
 """
 from __future__ import annotations
 
+import time
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from statsmodels.base.model import LikelihoodModel
+from statsmodels.base.optimizer import Optimizer
 
-from .data import ChoiceData
-from .exceptions import EstimationError, SpecificationError
+from .data import ChoiceData, CountsData
+from .em import EMRun, summarize_starts
+from .exceptions import EstimationError, IdentificationWarning, SpecificationError, warn
 from .formula import FormulaSpec, design_for, parse_formulas
-from .kernels import log_class_shares, situation_softmax
-from .likelihood import Estimate, Likelihood, estimate
+from .kernels import column_softmax, log_class_shares, situation_softmax
+from .likelihood import (CountsLikelihood, Estimate, LongLikelihood, MixtureLikelihood,
+                         estimate)
 from .params import ParamLayout
+from .results import MixedMultinomialLogitResults
 from .starts import make_starts
 
-__all__ = ["MixedMultinomialLogit", "check_k_classes"]
+__all__ = ["MixedMultinomialLogit", "CountsMixedMultinomialLogit", "check_k_classes"]
 
 #: statsmodels optimizers accepted by ``fit(method=...)`` besides ``"em"``
 DIRECT_METHODS = ("newton", "bfgs", "lbfgs", "nm", "cg", "ncg", "powell")
@@ -106,16 +111,26 @@ class MixedMultinomialLogit(LikelihoodModel):
                 f"k_classes={k_classes} exceeds the number of decision makers "
                 f"({choice_data.n_decision_makers}); use fewer classes"
             )
-        self.choice_data = choice_data
+        self._setup(choice_data, LongLikelihood, k_classes, endog=choice_data.chosen.astype(float),
+                    exog=choice_data.exog, nobs=choice_data.n_rows, formula_spec=formula_spec,
+                    data_index=data_index)
+
+    def _setup(self, data, likelihood_class: type[MixtureLikelihood], k_classes: int, *,
+               endog: np.ndarray, exog: np.ndarray, nobs: float,
+               formula_spec: FormulaSpec | None, data_index: pd.Index | None) -> None:
+        """The one constructor tail of every model class: layout, statsmodels base, sizes."""
+        self.choice_data = data
+        self.likelihood_class = likelihood_class
         self.k_classes = k_classes
-        self.layout = ParamLayout(k_classes, choice_data.exog_names, choice_data.invariant_names,
-                                  choice_data.membership_names)
+        self.layout = ParamLayout(k_classes, data.exog_names, data.invariant_names,
+                                  data.membership_names)
         self.formula_spec = formula_spec
         self.data_index = data_index
-        super().__init__(choice_data.chosen.astype(float), choice_data.exog, missing="none")
+        # a conditional logit has no constant: skip statsmodels' rank checks of the design
+        LikelihoodModel.__init__(self, endog, exog, missing="none", hasconst=False)
         self.k_extra = 0
         self.df_model = self.layout.n_params
-        self.nobs = choice_data.n_rows
+        self.nobs = nobs
         self.data_frame: pd.DataFrame | None = None
 
     # ------------------------------------------------------------- builders
@@ -242,8 +257,6 @@ class MixedMultinomialLogit(LikelihoodModel):
         >>> res.params.shape
         (17,)
         """
-        from .counts import CountsMixedMultinomialLogit
-
         return CountsMixedMultinomialLogit(counts, features, k_classes=k_classes,
                                            feature_names=feature_names)
 
@@ -265,9 +278,31 @@ class MixedMultinomialLogit(LikelihoodModel):
     def n_situations(self) -> int:
         return self.choice_data.n_situations
 
-    def _likelihood(self, fixed: Mapping[str, float] | None = None) -> Likelihood:
+    def likelihood(self, fixed: Mapping[str, float] | None = None) -> MixtureLikelihood:
+        """The model's mixture likelihood, with ``fixed`` parameters held at their values.
+
+        Parameters
+        ----------
+        fixed : dict, optional
+            ``{parameter name: value}``.
+
+        Returns
+        -------
+        MixtureLikelihood
+            A :class:`~mixlogit.likelihood.LongLikelihood` or
+            :class:`~mixlogit.likelihood.CountsLikelihood`.
+
+        Examples
+        --------
+        >>> import mixlogit as mx
+        >>> df = mx.datasets.electricity.load()
+        >>> m = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ pf + cl - 1", df, groups="chid", panel="id", k_classes=2)
+        >>> m.likelihood().form
+        'long'
+        """
         mask, values = self.layout.fixed_mask(fixed)
-        return Likelihood(self.choice_data, self.layout, mask, values)
+        return self.likelihood_class(self.choice_data, self.layout, mask, values)
 
     # ----------------------------------------------------------- likelihood
     def loglike(self, params) -> float:
@@ -286,7 +321,7 @@ class MixedMultinomialLogit(LikelihoodModel):
         >>> bool(np.isclose(model.loglike(params), 500 * np.log(1 / 3)))  # every alternative equally likely
         True
         """
-        return self._likelihood().evaluate(params).llf
+        return self.likelihood().evaluate(params).llf
 
     def loglikeobs(self, params) -> np.ndarray:
         """Weighted log-likelihood contribution of each decision maker, shape (N,).
@@ -304,7 +339,7 @@ class MixedMultinomialLogit(LikelihoodModel):
         >>> model.loglikeobs(params).shape
         (100,)
         """
-        ev = self._likelihood().evaluate(params)
+        ev = self.likelihood().evaluate(params)
         return self.choice_data.weights * ev.loglike_obs
 
     def score(self, params) -> np.ndarray:
@@ -326,7 +361,7 @@ class MixedMultinomialLogit(LikelihoodModel):
         >>> bool(np.isclose(model.score(params)[0], numeric, atol=1e-5))
         True
         """
-        return self._likelihood().evaluate(params, order=1).score
+        return self.likelihood().evaluate(params, order=1).score
 
     def score_obs(self, params) -> np.ndarray:
         """Weighted score of each decision maker, shape (N, n_params); sums to :meth:`score`.
@@ -344,7 +379,7 @@ class MixedMultinomialLogit(LikelihoodModel):
         >>> bool(np.allclose(model.score_obs(params).sum(axis=0), model.score(params)))
         True
         """
-        ev = self._likelihood().evaluate(params, order=1)
+        ev = self.likelihood().evaluate(params, order=1)
         return ev.score_obs * self.choice_data.weights[:, None]
 
     def hessian(self, params) -> np.ndarray:
@@ -363,7 +398,7 @@ class MixedMultinomialLogit(LikelihoodModel):
         >>> H.shape, bool(np.allclose(H, H.T))
         ((5, 5), True)
         """
-        return self._likelihood().evaluate(params, order=2).hessian
+        return self.likelihood().evaluate(params, order=2).hessian
 
     def information(self, params) -> np.ndarray:
         """Observed information, minus the Hessian.
@@ -384,9 +419,6 @@ class MixedMultinomialLogit(LikelihoodModel):
         return -self.hessian(params)
 
     # ---------------------------------------------------------------- fit
-    #: start strategy of ``fit(start=None)``; the counts form overrides it with ``"mom"``
-    _default_start = "partition"
-
     def fit(self, start_params=None, *, method: str = "em", start: Any = None,
             n_starts: int = 10, seed: int | np.random.Generator | None = None, tol: float = 1e-8,
             maxiter: int = 1000, polish: bool = True, fixed: Mapping[str, float] | None = None,
@@ -411,7 +443,7 @@ class MixedMultinomialLogit(LikelihoodModel):
             draws), or start values. The default depends on the data's form:
             ``"partition"`` for long-format data (the subspace of long data is
             estimated from the pooled logit's scores, see
-            :func:`mixlogit.subspace.score_subspace_starts`), ``"mom"`` for the
+            :func:`mixlogit.starts.subspace.score_subspace_starts`), ``"mom"`` for the
             counts form of :meth:`from_counts`, where the Gaussian-design moment
             identities give the estimate cheaply. ``"mom"`` on long-format data
             raises :class:`~mixlogit.exceptions.SpecificationError`.
@@ -477,8 +509,6 @@ class MixedMultinomialLogit(LikelihoodModel):
         >>> float(fixed.params["class2:x1"])
         -1.0
         """
-        from .results import MixedMultinomialLogitResults
-
         if not isinstance(method, str) or (method != "em" and method not in DIRECT_METHODS):
             raise SpecificationError(f"method={method!r}; use 'em' or one of {list(DIRECT_METHODS)}")
         if not isinstance(n_starts, (int, np.integer)) or n_starts < 1:
@@ -488,11 +518,11 @@ class MixedMultinomialLogit(LikelihoodModel):
         if not isinstance(maxiter, (int, np.integer)) or maxiter < 1:
             raise SpecificationError(f"maxiter must be a whole number >= 1, got {maxiter!r}")
         rng = np.random.default_rng(seed)
-        lik = self._likelihood(fixed)
+        lik = self.likelihood(fixed)
         if start_params is not None:
             start = start_params
         elif start is None:
-            start = self._default_start
+            start = lik.default_start
         if self.k_classes == 1 and isinstance(start, str):
             n_starts = 1
         starts = make_starts(lik, start, int(n_starts), rng, **start_kwds)
@@ -510,15 +540,9 @@ class MixedMultinomialLogit(LikelihoodModel):
             self, lik, est, cov_type=cov_type, cov_kwds=dict(cov_kwds or {}), method=method,
             seed=seed)
 
-    def _fit_direct(self, lik: Likelihood, starts, *, method: str, maxiter: int, disp: bool
+    def _fit_direct(self, lik: MixtureLikelihood, starts, *, method: str, maxiter: int, disp: bool
                     ) -> Estimate:
         """Maximise the likelihood with statsmodels' optimizers from each start."""
-        import time
-
-        from statsmodels.base.optimizer import Optimizer
-
-        from .em import EMRun, summarize_starts
-
         free = lik.free
         scale = float(lik.data.weights.sum())
 
@@ -679,3 +703,122 @@ class MixedMultinomialLogit(LikelihoodModel):
             )
         Zrow = np.hstack([np.ones((n, 1)), Z])
         return X, V, Zrow, g, avail, index
+
+
+class CountsMixedMultinomialLogit(MixedMultinomialLogit):
+    """A softmax mixture fitted from counts over one shared candidate set.
+
+    Build it with :meth:`mixlogit.MixedMultinomialLogit.from_counts`; it has
+    the methods of :class:`~mixlogit.MixedMultinomialLogit` (``fit``,
+    ``loglike``, ``score``, ``hessian``, ``loglikeobs``, ``predict``), with the
+    per-decision-maker arrays indexed by candidate (the draws that chose it).
+    The default start of :meth:`fit` is ``"mom"``.
+
+    Parameters
+    ----------
+    counts : array_like or Series, shape (p,)
+        Number of draws that chose each candidate.
+    features : array_like or DataFrame, shape (p, L)
+        Candidate features; DataFrame columns name the coefficients.
+    k_classes : int
+        Number of mixture components.
+    feature_names : sequence of str, optional
+        Coefficient names when ``features`` is an array.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import mixlogit as mx
+    >>> from mixlogit.datasets.simulate import simulate_counts
+    >>> sim = simulate_counts(n_candidates=400, n_draws=30_000, seed=1)
+    >>> X = pd.DataFrame(sim.features, columns=["a", "b", "c", "d", "e"])
+    >>> model = mx.MixedMultinomialLogit.from_counts(sim.counts, X, k_classes=3)
+    >>> res = model.fit(n_starts=3, seed=0)
+    >>> res.params.index[:2].tolist()
+    ['class1:a', 'class1:b']
+    >>> round(float(res.predict().sum()), 6)
+    1.0
+    >>> res.posterior_probs().shape
+    (400, 3)
+    """
+
+    def __init__(self, counts, features, *, k_classes: int,
+                 feature_names: Sequence[str] | None = None):
+        data = CountsData.from_arrays(counts, features, feature_names=feature_names)
+        k_classes = check_k_classes(k_classes)
+        p, L = data.features.shape
+        if k_classes * (L + 1) - 1 > p - 1:
+            raise SpecificationError(
+                f"k_classes={k_classes} with L={L} features has {k_classes * (L + 1) - 1} "
+                f"parameters but {p} candidates give only {p - 1} free choice probabilities; "
+                "use fewer classes or more candidates")
+        if (data.counts > 0).sum() < k_classes:
+            warn(f"only {(data.counts > 0).sum()} candidates were ever chosen, fewer than "
+                 f"k_classes={k_classes}: the classes are hardly identified", IdentificationWarning)
+        self._setup(data, CountsLikelihood, k_classes, endog=data.counts, exog=data.features,
+                    nobs=data.n_draws, formula_spec=None,
+                    data_index=pd.Index(data.candidate_ids, name="candidate"))
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Counts per candidate."""
+        return self.choice_data.counts
+
+    @property
+    def features(self) -> np.ndarray:
+        """Candidate features, (p, L)."""
+        return self.choice_data.features
+
+    @property
+    def n_draws(self) -> float:
+        """Number of draws ``N``."""
+        return self.choice_data.n_draws
+
+    def predict(self, params, exog=None, *, kind: str = "probability", **kwargs):
+        """Choice probabilities of the candidates.
+
+        Parameters
+        ----------
+        params : array_like
+            Parameter vector.
+        exog : array_like or DataFrame, shape (q, L), optional
+            Features of a (new) candidate set; the softmax runs over its rows.
+            Default: the estimation candidates.
+        kind : str
+            ``"probability"``: the mixture probability ``sum_k alpha_k
+            sigma_j(beta_k)`` (a Series summing to one); ``"class"``: each
+            class's ``sigma_j(beta_k)`` (a DataFrame, one column per class).
+
+        Returns
+        -------
+        Series or DataFrame
+            Indexed by candidate.
+        """
+        if kwargs:
+            raise SpecificationError(f"predict: unsupported arguments {sorted(kwargs)} for the "
+                                     "counts form")
+        if kind not in ("probability", "class"):
+            raise SpecificationError(f"kind={kind!r}; use 'probability' or 'class'")
+        lay = self.layout
+        if exog is None:
+            X, index = self.choice_data.features, self.data_index
+        else:
+            index = exog.index if isinstance(exog, pd.DataFrame) else None
+            if isinstance(exog, pd.DataFrame):
+                missing = [c for c in lay.exog_names if c not in exog.columns]
+                if not missing:
+                    exog = exog[list(lay.exog_names)]
+            X = np.asarray(exog, dtype=float)
+            X = X[:, None] if X.ndim == 1 else X
+            if X.ndim != 2 or X.shape[1] != lay.k_exog:
+                raise SpecificationError(f"new features must have {lay.k_exog} columns "
+                                         f"({list(lay.exog_names)}), got shape {X.shape}")
+            index = pd.RangeIndex(X.shape[0], name="candidate") if index is None else index
+        u = lay.unpack(params)
+        sigma, _ = column_softmax(X @ u.betas.T)
+        if kind == "class":
+            return pd.DataFrame(sigma, index=index, columns=lay.class_names)
+        g = u.gamma[:, 0]
+        alpha = np.exp(g - g.max())
+        alpha /= alpha.sum()
+        return pd.Series(sigma @ alpha, index=index, name="probability")

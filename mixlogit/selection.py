@@ -66,14 +66,14 @@ def split_class_starts(results, *, n_classes_to_split: int = 2) -> list[tuple[st
     >>> [(origin, start.shape) for origin, start in split_class_starts(res)]
     [('split class1', (5,))]
     """
-    lik = results._likelihood
+    lik = results.fit_state.likelihood
     lay = lik.layout
     data = lik.data
     K = lay.k_classes
     L = lay.k_exog
     theta = results.params.to_numpy()
     u = lay.unpack(theta)
-    h = results._evaluation.posteriors
+    h = results.fit_state.evaluation.posteriors
     w = data.weights
     shares = results.class_shares.to_numpy()
     from .diagnostics import class_probabilities
@@ -205,7 +205,7 @@ class ClassSelection:
         >>> sel.plot().get_xlabel()
         'number of classes K'
         """
-        from .plotting import plot_criteria
+        from .results.plotting import plot_criteria
 
         return plot_criteria(self.table, criteria=criteria, ax=ax)
 
@@ -230,7 +230,7 @@ def _fit_one(model, k: int, previous, *, n_starts: int, rng, warm_start: bool,
     from .results import MixedMultinomialLogitResults
     from .starts import make_starts
 
-    lik = model._likelihood(fit_kwds.get("fixed"))
+    lik = model.likelihood(fit_kwds.get("fixed"))
     starts = make_starts(lik, "partition", 1 if k == 1 else n_starts, rng)
     if warm_start and previous is not None and k > 1:
         starts = starts + split_class_starts(previous, n_classes_to_split=n_split)
@@ -330,7 +330,7 @@ def select_classes(formula, data: pd.DataFrame | None = None, *, groups: str | N
                                fit_kwds=fit_kwds)
         fits[k] = res
         previous = res
-        h = res._evaluation.posteriors
+        h = res.fit_state.evaluation.posteriors
         w = res.model.choice_data.weights
         with np.errstate(divide="ignore", invalid="ignore"):
             en = float(-(w[:, None] * np.where(h > 0, h * np.log(h), 0.0)).sum())

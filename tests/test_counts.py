@@ -1,4 +1,4 @@
-"""Tests of the counts form (mixlogit.counts, MixedMultinomialLogit.from_counts).
+"""Tests of the counts form (mixlogit.likelihood.counts, MixedMultinomialLogit.from_counts).
 
 Independent numbers only: the log-likelihood written out directly, finite
 differences, the long form of the same data, and simulation truth.
@@ -13,10 +13,11 @@ import pytest
 from scipy.special import logsumexp, softmax
 
 import mixlogit as mx
-from mixlogit.counts import CountsLikelihood, CountsMixedMultinomialLogit
+from mixlogit.likelihood import CountsLikelihood
+from mixlogit.model import CountsMixedMultinomialLogit
 from mixlogit.datasets.simulate import simulate_counts
 from mixlogit.exceptions import DataError, SpecificationError
-from mixlogit.moments import counts_fisher_information
+from mixlogit.starts.moments import counts_fisher_information
 
 
 def _direct_loglike(X, n, betas, shares):
@@ -139,8 +140,8 @@ def test_same_fit_as_long_form(equivalent_pair):
     # posteriors: a decision maker who chose j has candidate j's posterior
     post_c = r_counts.posterior_probs().to_numpy()
     np.testing.assert_allclose(post_c[chosen], r_long.posterior_probs().to_numpy(), atol=1e-5)
-    ev_c = counts_model._likelihood().evaluate(theta)
-    ev_l = long_model._likelihood().evaluate(theta)
+    ev_c = counts_model.likelihood().evaluate(theta)
+    ev_l = long_model.likelihood().evaluate(theta)
     np.testing.assert_allclose(ev_c.posteriors[chosen], ev_l.posteriors, atol=1e-12)
     # N of BIC: the draws
     assert r_counts.n_effective == r_long.n_effective == len(chosen)
@@ -191,8 +192,8 @@ def test_fixed_parameters_and_new_features():
 
 def test_default_starts_by_form(equivalent_pair):
     long_model, counts_model, _, _ = equivalent_pair
-    assert counts_model._default_start == "mom"
-    assert long_model._default_start == "partition"
+    assert counts_model.likelihood().default_start == "mom"
+    assert long_model.likelihood().default_start == "partition"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = counts_model.fit(n_starts=3, seed=0)
@@ -219,7 +220,7 @@ def test_bad_inputs():
 
 def test_likelihood_is_duck_typed(small):
     model = small[0]
-    lik = model._likelihood()
+    lik = model.likelihood()
     assert isinstance(lik, CountsLikelihood)
     for name in ("data", "layout", "fixed_mask", "fixed_values", "free", "apply_fixed",
                  "evaluate", "make_steps", "polish", "fit_classes"):

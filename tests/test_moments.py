@@ -1,4 +1,4 @@
-"""Tests of mixlogit.moments: latent moments, method of moments, subspace starts, Fisher information."""
+"""Tests of mixlogit.starts.moments: latent moments, method of moments, subspace starts, Fisher information."""
 from __future__ import annotations
 
 import itertools
@@ -10,7 +10,7 @@ from scipy.linalg import subspace_angles
 from scipy.special import logsumexp, softmax
 
 from mixlogit.exceptions import DataError, SpecificationError
-from mixlogit.moments import (
+from mixlogit.starts.moments import (
     LatentMoments,
     MomentEstimate,
     Whitening,
@@ -400,7 +400,7 @@ def test_warnings_without_heterogeneity():
 
 def test_third_moment_by_chunks_matches_einsum(monkeypatch):
     """The chunked BLAS accumulation of M3 equals the direct einsum (several chunks)."""
-    import mixlogit.moments as mm
+    import mixlogit.starts.moments as mm
 
     rng = np.random.default_rng(5)
     Z = rng.standard_normal((1001, 4))

@@ -62,7 +62,8 @@ def test_covariance_switch_keeps_estimates(fitted):
     np.testing.assert_array_equal(robust.params, fitted.params)
     assert not np.allclose(robust.bse, fitted.bse)
     # the sandwich with the OPG as both bread and meat is the OPG covariance
-    S = fitted._cov_inputs.scores * np.sqrt(fitted._cov_inputs.weights)[:, None]
+    inputs = fitted.fit_state.covariance_inputs
+    S = inputs.scores * np.sqrt(inputs.weights)[:, None]
     np.testing.assert_allclose(opg.cov_params().to_numpy(), np.linalg.inv(S.T @ S), rtol=1e-8)
 
 

@@ -13,7 +13,7 @@ from mixlogit.em import EMRun, summarize_starts
 from mixlogit.exceptions import SpecificationError, StartsWarning
 from mixlogit.params import align_classes
 from mixlogit.starts import START_STRATEGIES, make_starts
-from mixlogit.subspace import score_subspace, score_subspace_starts
+from mixlogit.starts.subspace import score_subspace, score_subspace_starts
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def test_registry():
 
 def test_score_subspace_recovers_direction(panel_k2):
     sim, model = panel_k2
-    sub = score_subspace(model._likelihood(), 1)
+    sub = score_subspace(model.likelihood(), 1)
     truth = (sim.betas[0] - sim.betas[1])[:, None]
     angle = subspace_angles(sub.basis, truth)[0]
     assert angle < 0.15  # radians
@@ -48,7 +48,7 @@ def test_score_subspace_recovers_direction(panel_k2):
 
 def test_score_subspace_starts_lie_in_subspace(panel_k2):
     _, model = panel_k2
-    lik = model._likelihood()
+    lik = model.likelihood()
     starts = score_subspace_starts(lik, 5, np.random.default_rng(0))
     sub = score_subspace(lik, 1)
     assert [o for o, _ in starts] == [f"subspace {i}" for i in range(5)]
@@ -96,9 +96,9 @@ def counts_k2():
 
 def test_counts_subspace_draws_in_m2_span(counts_k2):
     sim, model = counts_k2
-    lik = model._likelihood()
+    lik = model.likelihood()
     starts = make_starts(lik, "subspace", 4, np.random.default_rng(0))
-    mom = lik.latent_moments()
+    mom = mx.latent_moments(sim.counts, sim.features)
     U = mom.subspace(2).basis
     for _, theta in starts:
         gam = mom.whitening.to_whitened(model.layout.unpack(theta).betas)  # whitened coords
@@ -123,7 +123,7 @@ def test_mom_at_k2_reaches_truth_optimum(counts_k2):
     mom_run = r_mom.starts.iloc[0]
     assert r_truth.llf - mom_run["llf"] < 1e-4 * abs(r_truth.llf)
     # and it is close to the truth before any EM
-    lik = model._likelihood()
+    lik = model.likelihood()
     moms = [s for s in make_starts(lik, "mom", 2, np.random.default_rng(0))
             if s[0].startswith("mom")]
     errors = []
@@ -136,7 +136,7 @@ def test_mom_at_k2_reaches_truth_optimum(counts_k2):
 
 def test_mom_start_is_accompanied_by_random_starts(counts_k2):
     _, model = counts_k2
-    lik = model._likelihood()
+    lik = model.likelihood()
     starts = make_starts(lik, "mom", 1, np.random.default_rng(0))
     origins = [o for o, _ in starts]
     # K = 2 <= L = 4: the tensor and the Prony estimates, then one random draw at least

@@ -27,14 +27,17 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from .exceptions import DataError, IdentificationWarning, SpecificationError, warn
-from .likelihood import Likelihood
+from ..exceptions import DataError, IdentificationWarning, SpecificationError, warn
+from ..likelihood import MixtureLikelihood
+from .moments import latent_moments, mom_estimate, shares_to_logits
+from .moments import subspace_starts as moment_subspace_draws
+from .subspace import score_subspace_starts
 
 __all__ = ["START_STRATEGIES", "partition_starts", "given_starts", "make_starts",
            "subspace_starts", "mom_starts", "moment_subspace_starts"]
 
 
-def partition_starts(likelihood: Likelihood, n_starts: int, rng: np.random.Generator
+def partition_starts(likelihood: MixtureLikelihood, n_starts: int, rng: np.random.Generator
                      ) -> list[tuple[str, np.ndarray]]:
     """Random-partition starts: one conditional logit fit per group of decision makers."""
     lay = likelihood.layout
@@ -51,7 +54,7 @@ def partition_starts(likelihood: Likelihood, n_starts: int, rng: np.random.Gener
     return out
 
 
-def given_starts(likelihood: Likelihood, values) -> list[tuple[str, np.ndarray]]:
+def given_starts(likelihood: MixtureLikelihood, values) -> list[tuple[str, np.ndarray]]:
     """Starts from user values: an array, a dict of names, or a list of either."""
     lay = likelihood.layout
     if isinstance(values, Mapping) or (isinstance(values, np.ndarray) and values.ndim == 1):
@@ -79,14 +82,10 @@ def given_starts(likelihood: Likelihood, values) -> list[tuple[str, np.ndarray]]
 
 
 def _is_counts(likelihood) -> bool:
-    from .counts import CountsLikelihood
-
-    return isinstance(likelihood, CountsLikelihood)
+    return likelihood.form == "counts"
 
 
 def _counts_moments(likelihood, order: int):
-    from .moments import latent_moments
-
     d = likelihood.data
     return latent_moments(d.counts, d.features, order=order)
 
@@ -98,14 +97,12 @@ def moment_subspace_starts(likelihood, n_starts: int, rng: np.random.Generator, 
     ALGORITHMS.md 3.4: in whitened coordinates ``beta_k = U z_k`` with ``U`` the
     top ``min(K, L)`` eigenvectors of ``M2`` and ``z_k ~ N(0, tr(M2) / K I)``,
     mapped back to the feature coordinates; equal shares. See
-    :func:`mixlogit.moments.subspace_starts`.
+    :func:`mixlogit.starts.moments.subspace_starts`.
     """
-    from .moments import subspace_starts
-
     lay = likelihood.layout
     if moments is None:
         moments = _counts_moments(likelihood, order=2)
-    draws = subspace_starts(moments, lay.k_classes, int(n_starts), seed=rng)
+    draws = moment_subspace_draws(moments, lay.k_classes, int(n_starts), seed=rng)
     return [(f"subspace {i}", lay.pack(b)) for i, b in enumerate(draws)]
 
 
@@ -113,7 +110,7 @@ def mom_starts(likelihood, n_starts: int, rng: np.random.Generator, *, method: s
                n_tries: int = 20) -> list[tuple[str, np.ndarray]]:
     """Counts form: the method-of-moments estimate plus ``n_starts - 1`` subspace draws.
 
-    The estimate is :func:`mixlogit.moments.mom_estimate` (``method``: ``"auto"``
+    The estimate is :func:`mixlogit.starts.moments.mom_estimate` (``method``: ``"auto"``
     runs the third-moment tensor decomposition when ``K <= L`` and the 1-D
     Prony problem, and keeps the better likelihood); it is always accompanied by
     at least one random subspace draw, and EM keeps the best log-likelihood.
@@ -125,7 +122,7 @@ def mom_starts(likelihood, n_starts: int, rng: np.random.Generator, *, method: s
     handful of candidates), and shares are floored at ``1 / (4K)`` (a class that
     starts with a vanishing share is emptied by EM).
     When the moment problem cannot be solved, a warning is issued and only the
-    draws remain. The warnings of :func:`~mixlogit.moments.mom_estimate` about
+    draws remain. The warnings of :func:`~mixlogit.starts.moments.mom_estimate` about
     the quality of the moments (weak eigen-gap, complex atoms) are not repeated:
     the start's origin reads ``"mom (<method>, weak)"`` instead, and the
     likelihood decides among the starts; call :func:`mixlogit.mom_estimate`
@@ -145,7 +142,6 @@ def mom_starts(likelihood, n_starts: int, rng: np.random.Generator, *, method: s
             "alternatives do not satisfy; use start='subspace' (decision-maker score "
             "subspace) or start='partition'"
         )
-    from .moments import mom_estimate, shares_to_logits
 
     lay = likelihood.layout
     K, L = lay.k_classes, lay.k_exog
@@ -185,7 +181,7 @@ def subspace_starts(likelihood, n_starts: int, rng: np.random.Generator, **kwarg
                     ) -> list[tuple[str, np.ndarray]]:
     """``start="subspace"``: M2 subspace draws (counts form) or score subspace draws (long form).
 
-    Keyword arguments go to :func:`mixlogit.subspace.score_subspace_starts`
+    Keyword arguments go to :func:`mixlogit.starts.subspace.score_subspace_starts`
     (long form: ``scale``); the counts form takes none.
     """
     if _is_counts(likelihood):
@@ -193,7 +189,6 @@ def subspace_starts(likelihood, n_starts: int, rng: np.random.Generator, **kwarg
             raise SpecificationError(f"start='subspace' on counts takes no options, got "
                                      f"{sorted(kwargs)}")
         return moment_subspace_starts(likelihood, n_starts, rng)
-    from .subspace import score_subspace_starts
 
     return score_subspace_starts(likelihood, n_starts, rng, **kwargs)
 
@@ -205,7 +200,7 @@ START_STRATEGIES = {
 }
 
 
-def make_starts(likelihood: Likelihood, start, n_starts: int, rng: np.random.Generator,
+def make_starts(likelihood: MixtureLikelihood, start, n_starts: int, rng: np.random.Generator,
                 **kwargs) -> list[tuple[str, np.ndarray]]:
     """Dispatch on the start strategy (a name) or given values."""
     if isinstance(start, str):

@@ -35,10 +35,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .covariance import safe_inverse
-from .exceptions import IdentificationWarning, SpecificationError, warn
-from .likelihood import Likelihood
-from .params import ParamLayout
+from ..covariance import safe_inverse
+from ..exceptions import IdentificationWarning, SpecificationError, warn
+from ..likelihood import MixtureLikelihood
+from ..params import ParamLayout
 
 __all__ = ["ScoreSubspace", "score_subspace", "score_subspace_starts"]
 
@@ -70,7 +70,7 @@ class ScoreSubspace(NamedTuple):
     sandwich: np.ndarray
 
 
-def score_subspace(likelihood: Likelihood, dim: int) -> ScoreSubspace:
+def score_subspace(likelihood: MixtureLikelihood, dim: int) -> ScoreSubspace:
     """Estimate the decision-maker score subspace of dimension ``dim``.
 
     Parameters
@@ -89,12 +89,12 @@ def score_subspace(likelihood: Likelihood, dim: int) -> ScoreSubspace:
     --------
     >>> import numpy as np
     >>> import mixlogit as mx
-    >>> from mixlogit.subspace import score_subspace
+    >>> from mixlogit.starts.subspace import score_subspace
     >>> sim = mx.datasets.simulate.simulate_panel(n_decision_makers=300, seed=0)
     >>> model = mx.MixedMultinomialLogit.from_formula(
     ...     "choice ~ x1 + x2 + x3 + x4 + x5 - 1", sim.data, groups="chid", panel="id",
     ...     k_classes=3)
-    >>> sub = score_subspace(model._likelihood(), 2)
+    >>> sub = score_subspace(model.likelihood(), 2)
     >>> sub.basis.shape
     (5, 2)
     """
@@ -109,9 +109,9 @@ def score_subspace(likelihood: Likelihood, dim: int) -> ScoreSubspace:
     inv = np.arange(lay.invariant_slice.start, lay.invariant_slice.stop)
     mask[L:L + Lv] = likelihood.fixed_mask[inv]
     values[L:L + Lv] = likelihood.fixed_values[inv]
-    pooled_lik = Likelihood(data, pooled_layout, mask, values)
+    pooled_lik = type(likelihood)(data, pooled_layout, mask, values)
     theta, ev, _, _ = pooled_lik.polish(pooled_lik.apply_fixed(np.zeros(pooled_layout.n_params)),
-                                        maxiter=100, tol=1e-10)
+                                        maxiter=100, tol=1e-13)
     free = ~mask
     w = data.weights
     S = ev.score_obs[:, free]
@@ -132,7 +132,7 @@ def score_subspace(likelihood: Likelihood, dim: int) -> ScoreSubspace:
                          covariance=cov, sandwich=sandwich)
 
 
-def score_subspace_starts(likelihood: Likelihood, n_starts: int, rng: np.random.Generator, *,
+def score_subspace_starts(likelihood: MixtureLikelihood, n_starts: int, rng: np.random.Generator, *,
                           scale: float = 1.0) -> list[tuple[str, np.ndarray]]:
     """Starts drawn in the decision-maker score subspace (``start="subspace"``, long form).
 

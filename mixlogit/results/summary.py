@@ -44,7 +44,7 @@ def build_summary(res, alpha: float = 0.05, title: str | None = None) -> Summary
     dep = spec.outcome if spec is not None else (
         "counts" if hasattr(model.choice_data, "n_draws") else "endog")
     method = "EM + Newton" if res.method == "em" and res.polish_iter >= 0 and \
-        res._estimate.polish_converged is not None else res.method
+        res.fit_state.estimate.polish_converged is not None else res.method
     left = [
         ("Dep. Variable:", [dep]),
         ("Model:", ["MixedMultinomialLogit"]),
@@ -104,7 +104,7 @@ def build_summary(res, alpha: float = 0.05, title: str | None = None) -> Summary
         notes.append("Fixed (not estimated): " + ", ".join(
             f"{name} = {res.params[name]:g}" for name in fixed.index[fixed]) + ".")
     if lay.k_classes > 1:
-        if res._reordered or lay.classes_exchangeable(res._likelihood.fixed_mask):
+        if res.fit_state.reordered or lay.classes_exchangeable(res.fit_state.likelihood.fixed_mask):
             notes.append("Classes are ordered by share, largest first.")
         else:
             notes.append("Classes keep their numbering (fixed class-specific terms).")

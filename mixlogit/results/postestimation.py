@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .exceptions import MixlogitWarning, SpecificationError, warn
+from ..diagnostics import class_probabilities, entropy_r2
+from ..exceptions import MixlogitWarning, SpecificationError, warn
 
 __all__ = ["wtp", "elasticities", "classification_table", "individual_params"]
 
@@ -82,7 +83,7 @@ def wtp(results, price: str, attributes=None, *, alpha: float = 0.05) -> pd.Data
     >>> res = mx.MixedMultinomialLogit.from_formula(
     ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id",
     ...     k_classes=2).fit(n_starts=2, seed=0)
-    >>> from mixlogit.postestimation import wtp
+    >>> from mixlogit.results.postestimation import wtp
     >>> w = wtp(res, price="x1")
     >>> w.index.tolist()
     [('class1', 'x2'), ('class2', 'x2'), ('population', 'x2')]
@@ -101,7 +102,7 @@ def wtp(results, price: str, attributes=None, *, alpha: float = 0.05) -> pd.Data
     K = lay.k_classes
     d = lay.n_params
     C = lay.unpack(theta).class_coefficients
-    shares, Jshare = results._share_jacobian()
+    shares, Jshare = results.fit_state.share_jacobian()
     values, jac, index = [], [], []
     per_class = np.zeros((K, len(a_cols)))
     per_class_jac = np.zeros((K, len(a_cols), d))
@@ -154,13 +155,12 @@ def wtp(results, price: str, attributes=None, *, alpha: float = 0.05) -> pd.Data
 
 def _probabilities(results):
     """Class probabilities per row (n_rows, K) and prior shares per row (n_rows, K)."""
-    from .diagnostics import class_probabilities
 
     lay = results.model.layout
     data = results.model.choice_data
     u = lay.unpack(results.params.to_numpy())
     P = class_probabilities(data, u.class_coefficients)
-    pi_dm = np.exp(results._evaluation.log_shares)
+    pi_dm = np.exp(results.fit_state.evaluation.log_shares)
     return P, pi_dm[data.decision_maker_of_row], u.class_coefficients
 
 
@@ -221,7 +221,7 @@ def elasticities(results, attribute: str, *, alternative=None, kind: str = "matr
     >>> res = mx.MixedMultinomialLogit.from_formula(
     ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id",
     ...     k_classes=2).fit(n_starts=2, seed=0)
-    >>> from mixlogit.postestimation import elasticities
+    >>> from mixlogit.results.postestimation import elasticities
     >>> E = elasticities(res, "x1", alternative="alt")
     >>> E.loc["population"].shape
     (3, 3)
@@ -312,15 +312,14 @@ def classification_table(results) -> pd.DataFrame:
     >>> res = mx.MixedMultinomialLogit.from_formula(
     ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id",
     ...     k_classes=2).fit(n_starts=2, seed=0)
-    >>> from mixlogit.postestimation import classification_table
+    >>> from mixlogit.results.postestimation import classification_table
     >>> tab = classification_table(res)
     >>> 0 <= tab.attrs["correct"] <= 1
     True
     """
-    from .diagnostics import entropy_r2
 
     lay = results.model.layout
-    h = results._evaluation.posteriors
+    h = results.fit_state.evaluation.posteriors
     w = results.model.choice_data.weights
     K = lay.k_classes
     modal = np.argmax(h, axis=1)
@@ -362,13 +361,13 @@ def individual_params(results) -> pd.DataFrame:
     >>> res = mx.MixedMultinomialLogit.from_formula(
     ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id",
     ...     k_classes=2).fit(n_starts=2, seed=0)
-    >>> from mixlogit.postestimation import individual_params
+    >>> from mixlogit.results.postestimation import individual_params
     >>> individual_params(res).columns.tolist()
     ['x1', 'x2']
     """
     lay = results.model.layout
     data = results.model.choice_data
     C = lay.unpack(results.params.to_numpy()).class_coefficients
-    beta = results._evaluation.posteriors @ C
+    beta = results.fit_state.evaluation.posteriors @ C
     return pd.DataFrame(beta, index=pd.Index(data.decision_maker_ids, name="decision_maker"),
                         columns=_design_names(lay))

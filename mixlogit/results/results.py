@@ -1,15 +1,23 @@
 """Results of a latent-class logit fit: labelled estimates, inference, post-estimation."""
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 from scipy import stats
 from statsmodels.base.model import LikelihoodModelResults
 
-from .covariance import CovarianceInputs, covariance
-from .exceptions import ConvergenceWarning, EmptyClassWarning, SpecificationError, StartsWarning, warn
-from .em import StartReport
-from .likelihood import Estimate, Likelihood
+from ..covariance import covariance
+from ..em import StartReport
+from ..exceptions import ConvergenceWarning, EmptyClassWarning, SpecificationError, StartsWarning, warn
+from ..likelihood import Estimate, MixtureLikelihood
+from ..bootstrap import bootstrap as run_bootstrap
+from ..diagnostics import entropy_r2, identifiability
+from .plotting import plot_class_shares, plot_coefficients
+from .postestimation import classification_table, elasticities, individual_params, wtp
+from .state import FitState
+from .summary import build_summary
 
 __all__ = ["MixedMultinomialLogitResults"]
 
@@ -46,50 +54,40 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
     """
 
     @classmethod
-    def from_estimate(cls, model, likelihood: Likelihood, est: Estimate, *, cov_type: str,
-                      cov_kwds: dict, method: str, seed=None) -> "MixedMultinomialLogitResults":
+    def from_estimate(cls, model, likelihood: MixtureLikelihood, est: Estimate, *, cov_type: str,
+                      cov_kwds: dict, method: str, seed=None,
+                      options: dict | None = None) -> "MixedMultinomialLogitResults":
         """Results from an estimate (internal): canonical class order, covariance, warnings."""
         lay = model.layout
         params = est.params
         ev = est.evaluation
         reordered = False
         if lay.k_classes > 1 and lay.classes_exchangeable(likelihood.fixed_mask):
-            share = likelihood.data.weights @ np.exp(ev.log_shares)
+            share = likelihood.weights @ np.exp(ev.log_shares)
             order = np.argsort(-share, kind="stable")
             if np.any(order != np.arange(lay.k_classes)):
                 params = lay.permute(params, order)
                 ev = likelihood.evaluate(params, order=2)
                 reordered = True
-        res = cls(model, params, likelihood, est, ev, method=method)
-        res._reordered = reordered
+        state = FitState(likelihood=likelihood, estimate=est, evaluation=ev, reordered=reordered,
+                         method=method, options=dict(options or {}))
+        res = cls(model, state)
         res._set_covariance(cov_type, cov_kwds, seed=seed)
         res._emit_warnings()
         return res
 
-    def __init__(self, model, params, likelihood: Likelihood, est: Estimate, evaluation, *,
-                 method: str):
-        self._likelihood = likelihood
-        self._estimate = est
-        self._evaluation = evaluation
-        self._method = method
-        self._reordered = False
+    def __init__(self, model, fit_state: FitState):
+        self.fit_state = fit_state
+        params = fit_state.params
         super().__init__(model, np.asarray(params, float), normalized_cov_params=None)
         self._names = model.layout.param_names
         self.params = pd.Series(np.asarray(params, float), index=self._names, name="params")
-        free = likelihood.free
-        self._cov_inputs = CovarianceInputs(
-            information=-evaluation.hessian[np.ix_(free, free)],
-            scores=evaluation.score_obs[:, free],
-            weights=likelihood.data.weights,
-        )
 
     # -------------------------------------------------------------- covariance
     def _set_covariance(self, cov_type: str, cov_kwds: dict, seed=None) -> None:
-        free = self._likelihood.free
+        free = self.fit_state.likelihood.free
         cov_kwds = dict(cov_kwds)
         if cov_type == "bootstrap":
-            from .bootstrap import bootstrap as run_bootstrap
-
             boot = cov_kwds.pop("results", None)
             if boot is None:
                 boot = run_bootstrap(self, n_reps=int(cov_kwds.pop("n_reps", 200)),
@@ -102,8 +100,8 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
             self._bootstrap = boot
         else:
             if cov_type == "cluster" and isinstance(cov_kwds.get("groups"), str):
-                cov_kwds["groups"] = self._decision_maker_column(cov_kwds["groups"])
-            cov_free = covariance(cov_type, self._cov_inputs, **cov_kwds)
+                cov_kwds["groups"] = self.decision_maker_column(cov_kwds["groups"])
+            cov_free = covariance(cov_type, self.fit_state.covariance_inputs, **cov_kwds)
         d = len(free)
         cov = np.zeros((d, d))
         cov[np.ix_(free, free)] = cov_free
@@ -113,7 +111,27 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
         for name in ("bse", "tvalues", "pvalues"):
             self.__dict__.pop(name, None)
 
-    def _decision_maker_column(self, column: str) -> np.ndarray:
+    def decision_maker_column(self, column: str) -> np.ndarray:
+        """One value per decision maker of a data column constant within decision makers.
+
+        Parameters
+        ----------
+        column : str
+            A column of the formula-built model's DataFrame.
+
+        Returns
+        -------
+        ndarray, shape (n_decision_makers,)
+
+        Examples
+        --------
+        >>> import mixlogit as mx
+        >>> df = mx.datasets.electricity.load()
+        >>> model = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ pf + cl - 1", df, groups="chid", panel="id", k_classes=1)
+        >>> model.fit().decision_maker_column("id")[:3]
+        array([1, 2, 3])
+        """
         frame = getattr(self.model, "data_frame", None)
         if frame is None or column not in frame.columns:
             raise SpecificationError(
@@ -160,8 +178,6 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
         >>> robust.cov_type, bool((robust.params == res.params).all())
         ('robust', True)
         """
-        import copy
-
         new = copy.copy(self)
         new.__dict__ = dict(self.__dict__)
         new._cache = {}
@@ -215,8 +231,6 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
         >>> boot.share_failed
         0.0
         """
-        from .bootstrap import bootstrap as run_bootstrap
-
         return run_bootstrap(self, n_reps, seed=seed, n_jobs=n_jobs, cluster=cluster, align=align,
                              n_starts=n_starts, backend=backend, progress=progress)
 
@@ -253,17 +267,14 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
         >>> res.identifiability().passed
         True
         """
-        from .diagnostics import identifiability
-
         return identifiability(self, n_flat=n_flat, check_restarts=check_restarts,
                                emit_warning=emit_warning)
 
     @property
     def entropy_r2(self) -> float:
         """Entropy R^2 of the posterior class probabilities (NaN for one class)."""
-        from .diagnostics import entropy_r2
 
-        return entropy_r2(self._evaluation.posteriors, self.model.choice_data.weights)
+        return entropy_r2(self.fit_state.evaluation.posteriors, self.model.choice_data.weights)
 
     # -------------------------------------------------------- post-estimation
     def wtp(self, price: str, attributes=None, *, alpha: float = 0.05) -> pd.DataFrame:
@@ -283,7 +294,7 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
         DataFrame
             Index ``(class, attribute)`` with ``population`` the share-weighted
             mean of the class values; columns ``wtp``, ``bse``, ``z``,
-            ``pvalue``, ``lower``, ``upper``. See :mod:`mixlogit.postestimation`.
+            ``pvalue``, ``lower``, ``upper``. See :mod:`mixlogit.results.postestimation`.
 
         Examples
         --------
@@ -297,8 +308,6 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
         ...          + res.params["class1:loc"] / res.params["class1:pf"]) < 1e-12)
         True
         """
-        from .postestimation import wtp
-
         return wtp(self, price, attributes, alpha=alpha)
 
     def elasticities(self, attribute: str, *, alternative=None, kind: str = "matrix"
@@ -320,7 +329,7 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
         Returns
         -------
         DataFrame
-            See :func:`mixlogit.postestimation.elasticities`.
+            See :func:`mixlogit.results.postestimation.elasticities`.
 
         Examples
         --------
@@ -334,8 +343,6 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
         >>> E.loc["population"].shape
         (4, 4)
         """
-        from .postestimation import elasticities
-
         return elasticities(self, attribute, alternative=alternative, kind=kind)
 
     def classification_table(self) -> pd.DataFrame:
@@ -344,7 +351,7 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
         Returns
         -------
         DataFrame
-            See :func:`mixlogit.postestimation.classification_table`.
+            See :func:`mixlogit.results.postestimation.classification_table`.
 
         Examples
         --------
@@ -361,8 +368,6 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
         >>> float(tab.loc["total", "n_assigned"])
         100.0
         """
-        from .postestimation import classification_table
-
         return classification_table(self)
 
     def individual_params(self) -> pd.DataFrame:
@@ -385,8 +390,6 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
         >>> res.individual_params().shape
         (100, 2)
         """
-        from .postestimation import individual_params
-
         return individual_params(self)
 
     def plot_class_shares(self, *, alpha: float = 0.05, ax=None, bootstrap=None):
@@ -419,8 +422,6 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
         >>> len(ax.patches)
         2
         """
-        from .plotting import plot_class_shares
-
         return plot_class_shares(self, alpha=alpha, ax=ax, bootstrap=bootstrap)
 
     def plot_coefficients(self, *, alpha: float = 0.05, terms=None, ax=None):
@@ -453,13 +454,11 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
         >>> [t.get_text() for t in ax.get_yticklabels()]
         ['x1', 'x2']
         """
-        from .plotting import plot_coefficients
-
         return plot_coefficients(self, alpha=alpha, terms=terms, ax=ax)
 
     # -------------------------------------------------------------- warnings
     def _emit_warnings(self) -> None:
-        est = self._estimate
+        est = self.fit_state.estimate
         if not self.converged:
             warn(
                 "the estimate did not converge (EM reached maxiter and the Newton polish did "
@@ -488,12 +487,12 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
     @property
     def fixed(self) -> pd.Series:
         """Boolean flag of fixed parameters."""
-        return pd.Series(self._likelihood.fixed_mask, index=self._names, name="fixed")
+        return pd.Series(self.fit_state.likelihood.fixed_mask, index=self._names, name="fixed")
 
     @property
     def df_modelwc(self) -> int:
         """Number of estimated (free) parameters."""
-        return int(self._likelihood.free.sum())
+        return int(self.fit_state.likelihood.free.sum())
 
     def cov_params(self, r_matrix=None, column=None, scale=None, cov_p=None, other=None):
         """Covariance of the estimates (a labelled DataFrame when called without arguments).
@@ -521,7 +520,7 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
     def bse(self) -> pd.Series:
         """Standard errors; NaN for fixed parameters."""
         se = np.sqrt(np.clip(np.diag(self.normalized_cov_params), 0, None))
-        se[self._likelihood.fixed_mask] = np.nan
+        se[self.fit_state.likelihood.fixed_mask] = np.nan
         return pd.Series(se, index=self._names, name="bse")
 
     @property
@@ -571,7 +570,7 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
     # ---------------------------------------------------------------- fit
     @property
     def llf(self) -> float:
-        return self._evaluation.llf
+        return self.fit_state.evaluation.llf
 
     @property
     def llnull(self) -> float:
@@ -623,44 +622,44 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
 
     @property
     def converged(self) -> bool:
-        return bool(self._estimate.converged)
+        return bool(self.fit_state.estimate.converged)
 
     @property
     def n_iter(self) -> int:
         """EM iterations of the best start."""
-        return int(self._estimate.best_run.n_iter)
+        return int(self.fit_state.estimate.best_run.n_iter)
 
     @property
     def polish_iter(self) -> int:
-        return int(self._estimate.polish_iter)
+        return int(self.fit_state.estimate.polish_iter)
 
     @property
     def method(self) -> str:
-        return self._method
+        return self.fit_state.method
 
     @property
     def start_report(self) -> StartReport:
         """The starts: origins, final log-likelihoods, iterations, distinct optima."""
-        return self._estimate.report
+        return self.fit_state.estimate.report
 
     @property
     def starts(self) -> pd.DataFrame:
         """One row per start (origin, llf, n_iter, seconds, converged, optimum)."""
-        return self._estimate.report.table
+        return self.fit_state.estimate.report.table
 
     @property
     def llf_history(self) -> list[np.ndarray]:
         """EM log-likelihood after every iteration, for every start."""
-        return [r.history for r in self._estimate.runs]
+        return [r.history for r in self.fit_state.estimate.runs]
 
     @property
     def fit_seconds(self) -> float:
-        return float(self._estimate.seconds)
+        return float(self.fit_state.estimate.seconds)
 
     @property
     def score_norm(self) -> float:
         """Euclidean norm of the score over the free parameters at the estimate."""
-        return float(np.linalg.norm(self._evaluation.score[self._likelihood.free]))
+        return float(np.linalg.norm(self.fit_state.evaluation.score[self.fit_state.likelihood.free]))
 
     # ------------------------------------------------------------- classes
     @property
@@ -671,27 +670,10 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
         return pd.DataFrame(u.class_coefficients.T, index=list(lay.exog_names + lay.invariant_names),
                             columns=lay.class_names)
 
-    def _share_jacobian(self) -> tuple[np.ndarray, np.ndarray]:
-        """Average shares and their Jacobian with respect to the full parameter vector."""
-        lay = self.model.layout
-        d = self.model.choice_data
-        w = d.weights / d.weights.sum()
-        pi = np.exp(self._evaluation.log_shares)
-        share = w @ pi
-        K = lay.k_classes
-        Z = d.exog_membership
-        J = np.zeros((K, lay.n_params))
-        if K > 1:
-            # d pi_nk / d gamma_ma = pi_nk ([k = m] - pi_nm) z_na, m = 2..K
-            jac = np.einsum("n,nk,nm,na->kma", w, pi, -pi[:, 1:], Z, optimize=True)
-            jac[np.arange(1, K), np.arange(K - 1)] += np.einsum("n,nm,na->ma", w, pi[:, 1:], Z)
-            J[:, lay.membership_slice] = jac.reshape(K, -1)
-        return share, J
-
     @property
     def class_shares(self) -> pd.Series:
         """Population share of each class (mean membership probability)."""
-        share, _ = self._share_jacobian()
+        share, _ = self.fit_state.share_jacobian()
         return pd.Series(share, index=self.model.layout.class_names, name="share")
 
     def class_shares_table(self, alpha: float = 0.05) -> pd.DataFrame:
@@ -721,7 +703,7 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
         >>> list(table.columns)
         ['share', 'bse', 'lower', 'upper']
         """
-        share, J = self._share_jacobian()
+        share, J = self.fit_state.share_jacobian()
         cov = J @ self.normalized_cov_params @ J.T
         se = np.sqrt(np.clip(np.diag(cov), 0, None))
         q = stats.norm.ppf(1 - alpha / 2)
@@ -747,7 +729,7 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
         """
         d = self.model.choice_data
         index = pd.Index(d.decision_maker_ids, name="decision_maker")
-        return pd.DataFrame(self._evaluation.posteriors, index=index,
+        return pd.DataFrame(self.fit_state.evaluation.posteriors, index=index,
                             columns=self.model.layout.class_names)
 
     def predict(self, exog=None, *, kind: str = "probability", **kwargs):
@@ -807,8 +789,6 @@ class MixedMultinomialLogitResults(LikelihoodModelResults):
         >>> "Class 1 (share" in text and "Class shares" in text
         True
         """
-        from .summary import build_summary
-
         return build_summary(self, alpha=alpha, title=title)
 
     def __repr__(self) -> str:

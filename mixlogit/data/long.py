@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from .exceptions import DataError, DroppedObservationsWarning, SpecificationError, warn
-from .kernels import make_blocks
+from ..exceptions import DataError, DroppedObservationsWarning, SpecificationError, warn
+from ..kernels import make_blocks
 
 __all__ = ["ChoiceData", "DropReport"]
 

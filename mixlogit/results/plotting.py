@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .exceptions import SpecificationError
+from ..exceptions import SpecificationError
 
 __all__ = ["plot_class_shares", "plot_coefficients", "plot_criteria"]
 
@@ -101,7 +101,7 @@ def plot_coefficients(results, *, alpha: float = 0.05, terms=None, ax=None):
     >>> res = mx.MixedMultinomialLogit.from_formula(
     ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id",
     ...     k_classes=2).fit(n_starts=2, seed=0)
-    >>> from mixlogit.plotting import plot_coefficients
+    >>> from mixlogit.results.plotting import plot_coefficients
     >>> len(plot_coefficients(res).get_yticklabels())
     2
     """
@@ -150,7 +150,7 @@ def plot_criteria(table: pd.DataFrame, *, criteria=("aic", "bic", "caic", "sabic
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import pandas as pd
-    >>> from mixlogit.plotting import plot_criteria
+    >>> from mixlogit.results.plotting import plot_criteria
     >>> table = pd.DataFrame({"aic": [10.0, 8.0, 9.0], "bic": [11.0, 10.0, 12.0]}, index=[1, 2, 3])
     >>> ax = plot_criteria(table, criteria=("aic", "bic"))
     >>> ax.get_xlabel()

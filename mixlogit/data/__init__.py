@@ -1,0 +1,12 @@
+"""Validated, immutable choice data of both forms.
+
+* :mod:`~mixlogit.data.long`: :class:`ChoiceData`, long format (one row per
+  situation and available alternative), with the missing-value policy;
+* :mod:`~mixlogit.data.counts`: :class:`CountsData`, one shared candidate set
+  with the number of draws that chose each candidate;
+* :mod:`~mixlogit.data.whitening`: the feature whitening of the counts form.
+"""
+from .counts import CountsData
+from .long import ChoiceData, DropReport
+
+__all__ = ["ChoiceData", "CountsData", "DropReport"]
