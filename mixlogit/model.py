@@ -128,6 +128,7 @@ class MixedMultinomialLogit(LikelihoodModel):
         self.data_index = data_index
         # a conditional logit has no constant: skip statsmodels' rank checks of the design
         LikelihoodModel.__init__(self, endog, exog, missing="none", hasconst=False)
+        self.data.param_names = list(self.layout.param_names)
         self.k_extra = 0
         self.df_model = self.layout.n_params
         self.nobs = nobs
