@@ -1,37 +1,23 @@
-"""Start strategies compared: subspace draws against draws in all of R^L; partition against
-subspace on real data.
+"""Starts that find the global optimum (issue 11): the default portfolio against ten partitions.
 
-Part 1 (counts form, ALGORITHMS.md 3.4). Gaussian design, p candidates, K atoms of
-norm 1.5 in random directions, equal shares, N draws. For (K, L) in
-(5, 20), (6, 24), (7, 27), (8, 30): R starts of each kind,
+Part 1 (long form). Settings: electricity K=3 and K=4 (``choice ~ pf + cl + loc + wk +
+tod + seas - 1``, groups ``chid``, panel ``id``), Swissmetro panel K=3 (asc_train,
+asc_car, time, cost class-specific, availability), the train panel K=3 (price, time,
+change, comfort), and a simulated panel of five weakly separated classes (shares
+0.46-0.06). For each: the best-known optimum from ``--ref`` starts of every kind
+(partition, subspace, short, kmeans, split; EM + Newton); then for seeds 0..S-1
+the default portfolio (:func:`mixlogit.starts.portfolio.run_portfolio`) and today's
+``start="partition", n_starts=10`` in the same run: whether each reaches the
+best-known optimum (within 1e-6 relative), and their CPU seconds.
 
-* ``subspace``: beta_k = U z_k in whitened coordinates, U the top K eigenvectors
-  of M2, z_k ~ N(0, tr(M2)/K I_K) (``start="subspace"``);
-* ``full``: beta_k ~ N(0, tr(M2)/L I_L) in whitened coordinates: the same
-  expected norm, but spread over all L directions
-  (:func:`mixlogit.starts.moments.full_space_starts`);
-* ``naive``: beta_k ~ N(0, I_L) in whitened coordinates, draws in R^L that know
-  nothing of the moments (expected norm sqrt(L)),
+Part 2 (counts form). Gaussian design, K atoms of norm 1.5 in random directions, equal
+shares, p candidates, N draws, L = max(5, 2K): for K in 2, 3, 5, 8, 10, 15, the
+whitened-beta error of the method-of-moments estimate (after class alignment) and
+the share of EM runs that reach the truth-started optimum (within 1 log-likelihood
+unit) from each kind of start: ``mom``, draws of the estimated norm (``subspace``),
+and naive N(0, I) draws.
 
-each followed by EM (tol 1e-9, at most 2000 iterations). The reference optimum
-is EM started at the truth. A start *succeeds* when its EM run ends within 1
-log-likelihood unit of the reference and its class-matched betas within 0.05 of
-the reference's. Reported: success rate, draws needed per success (1/rate),
-seconds per start (start construction + EM), EM iterations per start, and
-seconds per success.
-
-Part 2 (long form, ALGORITHMS.md 3.5): the electricity data (Train's
-``Electricity``; 361 decision makers, 4308 situations), K = 3,
-``choice ~ pf + cl + loc + wk + tod + seas - 1``: R starts with
-``start="partition"`` and R with ``start="subspace"`` (EM, no polish). The best
-log-likelihood over all runs is the reference; success: within 0.05 of it.
-
-Part 3 (counts form, hard case): weakly separated atoms (norm 1.0), K = 8,
-L = 30, p = 5,000, N = 50,000, Dirichlet(3) shares, where EM from the truth
-itself needs over a thousand iterations: the log-likelihood gap to the
-truth-started optimum after a fixed budget of 400 EM iterations, per kind.
-
-Run:  python benchmarks/starts_study.py [--reps 20] [--seed 0] [--part 1|2|3]
+Run:  python benchmarks/starts_study.py [--seeds 10] [--ref 100] [--part 1|2]
 """
 from __future__ import annotations
 
@@ -47,23 +33,101 @@ from scipy.special import softmax
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 
 import mixlogit as mx  # noqa: E402
-from mixlogit.em import run_starts  # noqa: E402
-from mixlogit.starts.moments import full_space_starts  # noqa: E402
+from mixlogit.likelihood.estimate import estimate  # noqa: E402
 from mixlogit.params import align_classes  # noqa: E402
 from mixlogit.starts import make_starts  # noqa: E402
+from mixlogit.starts.moments import mom_estimate  # noqa: E402
+from mixlogit.starts.portfolio import run_portfolio  # noqa: E402
 
-CONFIGS = [(5, 20), (6, 24), (7, 27), (8, 30)]
+
+def settings():
+    e = mx.datasets.electricity.load()
+    f = "choice ~ pf + cl + loc + wk + tod + seas - 1"
+    yield "electricity K=3", mx.MixedMultinomialLogit.from_formula(
+        f, e, groups="chid", panel="id", k_classes=3)
+    yield "electricity K=4", mx.MixedMultinomialLogit.from_formula(
+        f, e, groups="chid", panel="id", k_classes=4)
+    s = mx.datasets.swissmetro.load()
+    yield "swissmetro K=3", mx.MixedMultinomialLogit.from_formula(
+        "choice ~ asc_train + asc_car + time + cost - 1", s, groups="chid", panel="id",
+        k_classes=3, availability="available")
+    t = mx.datasets.train.load()
+    yield "train K=3", mx.MixedMultinomialLogit.from_formula(
+        "choice ~ price + time + change + comfort - 1", t, groups="chid", panel="id",
+        k_classes=3)
+    betas = np.array([[0.6, -0.4, 0.3, 0.0], [-0.3, 0.5, 0.2, 0.3], [0.2, 0.2, -0.5, 0.1],
+                      [0.0, -0.3, 0.0, -0.6], [0.7, 0.4, 0.3, 0.3]])
+    sim = mx.datasets.simulate.simulate_panel(
+        n_decision_makers=400, n_situations=5, n_alternatives=3, betas=1.5 * betas,
+        shares=np.array([0.46, 0.2, 0.16, 0.12, 0.06]), seed=11)
+    yield "simulated K=5 (weak)", mx.MixedMultinomialLogit.from_formula(
+        "choice ~ x1 + x2 + x3 + x4 - 1", sim.data, groups="chid", panel="id", k_classes=5)
 
 
-def part1(reps: int, seed: int, p: int, n_draws: int) -> None:
-    print(f"Part 1: counts form, Gaussian design, p={p:,}, N={n_draws:,}, |beta_k|=1.5, equal "
-          f"shares, {reps} starts of each kind\n")
-    header = (f"{'K':>2s} {'L':>3s} {'starts':>9s} {'success':>8s} {'draws/success':>14s} "
-              f"{'s/start':>8s} {'iter/start':>11s} {'s/success':>10s} {'M2 gap':>7s}")
-    print(header)
-    print("-" * len(header))
-    rng = np.random.default_rng(seed)
-    for K, L in CONFIGS:
+def reference(lik, n_ref: int) -> float:
+    rng = np.random.default_rng(12345)
+    per = max(n_ref // 5, 1)
+    starts = []
+    for kind in ("partition", "subspace", "short", "kmeans", "split"):
+        try:
+            starts += make_starts(lik, kind, per, rng)
+        except mx.exceptions.SpecificationError:
+            starts += make_starts(lik, "partition", per, rng)
+    est = estimate(lik, starts)
+    return est.llf, est.report
+
+
+def part1(n_seeds: int, n_ref: int) -> None:
+    print(f"Part 1: default portfolio vs start='partition', n_starts=10; seeds 0..{n_seeds - 1}\n")
+    head = (f"{'setting':22s} {'best known':>12s} {'ref, at best':>10s} {'portfolio':>10s} "
+            f"{'10 partitions':>14s} {'/start':>5s} {'CPU ratio':>9s} {'port s':>7s} "
+            f"{'part s':>7s} {'warned':>6s}")
+    print(head)
+    print("-" * len(head))
+    for name, model in settings():
+        lik = model.likelihood()
+        t = time.process_time()
+        best, ref = reference(lik, n_ref)
+        t_ref = time.process_time() - t
+        hit_p = hit_10 = warned = 0
+        per_start = []
+        cpu_p = cpu_10 = 0.0
+        for seed in range(n_seeds):
+            t = time.process_time()
+            est = run_portfolio(lik, rng=seed)
+            cpu_p += time.process_time() - t
+            t = time.process_time()
+            ten = estimate(lik, make_starts(lik, "partition", 10, np.random.default_rng(seed)))
+            cpu_10 += time.process_time() - t
+            best = max(best, est.llf, ten.llf)
+            hit_p += est.llf >= best - 1e-6 * abs(best)
+            hit_10 += ten.llf >= best - 1e-6 * abs(best)
+            warned += est.report.should_warn
+            per_start.append(ten.report.table["llf"].to_numpy())
+        per_start = np.concatenate(per_start)
+        share_10 = float(np.mean(per_start >= best - 1e-6 * abs(best)))
+        share_ref = float(np.mean(ref.table["llf"].to_numpy() >= best - 1e-6 * abs(best)))
+        print(f"{name:22s} {best:12.4f} {ref.n_starts:5d} {share_ref:4.0%} {hit_p:>7d}/{n_seeds:<2d} "
+              f"{hit_10:>11d}/{n_seeds:<2d} {share_10:5.0%} {cpu_p / cpu_10:9.2f} "
+              f"{cpu_p / n_seeds:7.2f} {cpu_10 / n_seeds:7.2f} {warned:6d}   "
+              f"(reference {t_ref:.0f} s)", flush=True)
+    print("\nA fit reaches the best when its log-likelihood is within 1e-6 (relative) of the best "
+          "known (the best of the reference and of every fit of the table). 'ref, at best': "
+          "reference starts and their share at the best; '/start': share of the partition "
+          "starts at the best; 'warned': portfolio fits whose report asks for a larger "
+          "budget.\n")
+
+
+def part2(reps: int, p: int, n_draws: int) -> None:
+    print(f"Part 2: counts form, p={p:,}, N={n_draws:,}, |beta_k|=1.5, equal shares, "
+          f"{reps} draws of each kind\n")
+    head = (f"{'K':>3s} {'L':>3s} {'MoM err':>8s} {'mom':>6s} {'norm draws':>11s} "
+            f"{'naive N(0,I)':>13s}")
+    print(head)
+    print("-" * len(head))
+    rng = np.random.default_rng(0)
+    for K in (2, 3, 5, 8, 10, 15):
+        L = max(5, 2 * K)
         X = rng.standard_normal((p, L))
         B = rng.standard_normal((K, L))
         B = 1.5 * B / np.linalg.norm(B, axis=1, keepdims=True)
@@ -73,138 +137,45 @@ def part1(reps: int, seed: int, p: int, n_draws: int) -> None:
         model = mx.MixedMultinomialLogit.from_counts(counts, X, k_classes=K)
         lik = model.likelihood()
         lay = model.layout
-
-        def run(starts):
-            return run_starts(lambda: lik.make_steps(), starts, tol=1e-9, maxiter=2000)
-
-        truth = lay.pack(B, gamma=np.log(shares)[:, None])
-        ref = run([("truth", truth)])[0]
-        ref_b = lay.unpack(ref.params).betas
-        t0 = time.perf_counter()
-        mom = lik.latent_moments(order=2)
-        t_mom = time.perf_counter() - t0
-        sub_gap = mom.subspace(K).relative_gap
-        kinds = {}
-        t0 = time.perf_counter()
-        sub = make_starts(lik, "subspace", reps, rng)
-        kinds["subspace"] = (sub, t_mom + time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        scale = min(K, L) * float(np.trace(mom.m2)) / K
-        full = [(f"full {i}", lay.pack(b)) for i, b in enumerate(
-            full_space_starts(L, K, reps, scale, seed=rng, whitening=mom.whitening))]
-        kinds["full"] = (full, t_mom + time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        naive = [(f"naive {i}", lay.pack(b)) for i, b in enumerate(
-            full_space_starts(L, K, reps, float(L), seed=rng, whitening=mom.whitening))]
-        kinds["naive"] = (naive, time.perf_counter() - t0)
-        for kind, (starts, t_make) in kinds.items():
-            runs = run(starts)
-            ok = []
-            for r in runs:
-                b = lay.unpack(r.params).betas
-                order, _ = align_classes(ref_b, b)
-                ok.append(r.error is None and r.llf >= ref.llf - 1.0
-                          and np.abs(b[order] - ref_b).max() < 0.05)
-            rate = float(np.mean(ok))
-            sec = t_make / reps + np.mean([r.seconds for r in runs])
-            its = np.mean([r.n_iter for r in runs])
-            per_success = f"{1 / rate:>14.1f}" if rate > 0 else f"{'inf':>14s}"
-            sec_success = f"{sec / rate:>10.2f}" if rate > 0 else f"{'inf':>10s}"
-            print(f"{K:>2d} {L:>3d} {kind:>9s} {rate:>8.2f} {per_success} {sec:>8.2f} {its:>11.0f} "
-                  f"{sec_success} {sub_gap:>7.3f}", flush=True)
-    print("\nM2 gap: lambda_{K+1} / lambda_K of the estimated M2 (small is a clear subspace)")
-
-
-def part3(reps: int, seed: int, budget: int = 400) -> None:
-    """Weakly separated atoms: where EM is slow, how far does a fixed budget get each kind?"""
-    K, L, p, n_draws, norm = 8, 30, 5_000, 50_000, 1.0
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((p, L))
-    B = rng.standard_normal((K, L))
-    B = norm * B / np.linalg.norm(B, axis=1, keepdims=True)
-    shares = rng.dirichlet(np.full(K, 3.0))
-    pi = softmax(X @ B.T, axis=0) @ shares
-    counts = rng.multinomial(n_draws, pi / pi.sum()).astype(float)
-    model = mx.MixedMultinomialLogit.from_counts(counts, X, k_classes=K)
-    lik = model.likelihood()
-    lay = model.layout
-    ref = run_starts(lambda: lik.make_steps(), [("truth", lay.pack(B, gamma=np.log(shares)[:, None]))],
-                     tol=1e-10, maxiter=5000)[0]
-    mom = lik.latent_moments(order=2)
-    scale = min(K, L) * float(np.trace(mom.m2)) / K
-    kinds = {
-        "subspace": make_starts(lik, "subspace", reps, rng),
-        "full": [(f"full {i}", lay.pack(b)) for i, b in enumerate(
-            full_space_starts(L, K, reps, scale, seed=rng, whitening=mom.whitening))],
-        "naive": [(f"naive {i}", lay.pack(b)) for i, b in enumerate(
-            full_space_starts(L, K, reps, float(L), seed=rng, whitening=mom.whitening))],
-    }
-    print(f"\nPart 3: weakly separated atoms (|beta_k| = {norm}), K={K}, L={L}, p={p:,}, "
-          f"N={n_draws:,}, Dirichlet(3) shares; EM from the truth needs {ref.n_iter} iterations. "
-          f"Log-likelihood gap to that optimum after {budget} EM iterations, {reps} starts "
-          f"of each kind:\n")
-    header = f"{'starts':>9s} {'mean gap':>9s} {'median':>8s} {'worst':>8s} {'best':>8s} {'s/start':>8s}"
-    print(header)
-    print("-" * len(header))
-    for kind, starts in kinds.items():
-        runs = run_starts(lambda: lik.make_steps(), starts, tol=1e-10, maxiter=budget)
-        gap = np.array([ref.llf - r.llf for r in runs])
-        print(f"{kind:>9s} {gap.mean():>9.1f} {np.median(gap):>8.1f} {gap.max():>8.1f} "
-              f"{gap.min():>8.1f} {np.mean([r.seconds for r in runs]):>8.2f}", flush=True)
-
-
-def part2(reps: int, seed: int) -> None:
-    df = mx.datasets.electricity.load()
-    model = mx.MixedMultinomialLogit.from_formula(
-        "choice ~ pf + cl + loc + wk + tod + seas - 1", df, groups="chid", panel="id",
-        k_classes=3)
-    lik = model.likelihood()
-    print(f"\nPart 2: electricity, K=3, {reps} starts of each kind (EM, tol 1e-8, no polish)\n")
-    out = {}
-    for kind in ("partition", "subspace"):
-        rng = np.random.default_rng(seed)
-        t0 = time.perf_counter()
+        ref = estimate(lik, [("truth", lay.pack(B, gamma=np.log(shares)[:, None]))]).llf
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            starts = make_starts(lik, kind, reps, rng)
-        t_make = time.perf_counter() - t0
-        runs = run_starts(lambda: lik.make_steps(), starts, tol=1e-8, maxiter=2000)
-        out[kind] = (runs, t_make)
-    best = max(r.llf for runs, _ in out.values() for r in runs)
-    header = (f"{'start':>10s} {'reached best':>13s} {'share':>6s} {'s/start':>8s} "
-              f"{'(make + EM)':>14s} {'iter/start':>11s} {'s/success':>10s} {'optima found':>30s}")
-    print(f"best log-likelihood over all runs: {best:.4f}")
-    print(header)
-    print("-" * len(header))
-    for kind, (runs, t_make) in out.items():
-        llf = np.array([r.llf for r in runs])
-        ok = llf >= best - 0.05
-        sec = t_make / reps + np.mean([r.seconds for r in runs])
-        its = np.mean([r.n_iter for r in runs])
-        optima = np.unique(np.round(llf, 1))[::-1][:4]
-        rate = ok.mean()
-        print(f"{kind:>10s} {f'{ok.sum()}/{reps}':>13s} {rate:>6.2f} {sec:>8.3f} "
-              f"{f'({t_make / reps:.3f} + {sec - t_make / reps:.3f})':>14s} {its:>11.0f} "
-              f"{(sec / rate if rate else float('inf')):>10.2f} "
-              f"{', '.join(f'{v:.1f}' for v in optima):>30s}", flush=True)
+            mom = mom_estimate(mx.latent_moments(counts, X, order=3 if K <= L else 2), K, seed=0)
+        gam = mom.whitened_betas
+        order, _ = align_classes(B, gam)
+        err = float(np.max(np.linalg.norm(gam[order] - B, axis=1)))  # Gaussian design: whitened ~ raw
+        cells = []
+        for kind in ("mom", "subspace", "naive"):
+            if kind == "naive":
+                starts = [(f"naive {i}", lay.pack(rng.standard_normal((K, L)))) for i in range(reps)]
+            else:
+                starts = make_starts(lik, kind, reps, np.random.default_rng(1))
+                if kind == "mom":
+                    starts = starts[:min(2, reps)]
+            est = estimate(lik, starts, maxiter=500)
+            ok = sum(r.llf >= ref - 1.0 for r in est.runs)
+            cells.append(f"{ok}/{len(est.runs)}")
+        print(f"{K:3d} {L:3d} {err:8.3f} {cells[0]:>6s} {cells[1]:>11s} {cells[2]:>13s}",
+              flush=True)
+    print("\nMoM err: largest distance of an aligned MoM atom to the truth (whitened units); "
+          "a start succeeds when EM (+ Newton) ends within 1 log-likelihood unit of the "
+          "truth-started optimum.\n")
 
 
-def main(argv: list[str] | None = None) -> None:
+def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--reps", type=int, default=20)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--ref", type=int, default=100)
+    ap.add_argument("--reps", type=int, default=6)
     ap.add_argument("--p", type=int, default=10_000)
-    ap.add_argument("--draws", type=int, default=1_000_000)
-    ap.add_argument("--part", type=int, choices=(1, 2, 3), default=None)
-    args = ap.parse_args(argv)
-    t0 = time.perf_counter()
+    ap.add_argument("--draws", type=int, default=100_000)
+    ap.add_argument("--part", type=int, choices=(1, 2))
+    args = ap.parse_args()
+    warnings.simplefilter("ignore")
     if args.part in (None, 1):
-        part1(args.reps, args.seed, args.p, args.draws)
+        part1(args.seeds, args.ref)
     if args.part in (None, 2):
-        part2(args.reps, args.seed)
-    if args.part in (None, 3):
-        part3(args.reps, args.seed)
-    print(f"\nelapsed {time.perf_counter() - t0:.0f} s")
+        part2(args.reps, args.p, args.draws)
 
 
 if __name__ == "__main__":

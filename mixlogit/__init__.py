@@ -12,16 +12,17 @@ statsmodels-style results, standard errors, diagnostics and the bootstrap.
 >>> print(res.summary())  # doctest: +SKIP
 """
 from . import datasets
+from .data import long_from_wide
 from .exceptions import (ConvergenceWarning, DataError, DroppedObservationsWarning,
                          EmptyClassWarning, EstimationError, HessianInversionWarning,
                          IdentificationWarning, MixlogitError, MixlogitWarning, SpecificationError,
                          StartsWarning)
-from .model import MixedMultinomialLogit
+from .model import MixedMultinomialLogit, select_classes
 from .starts.moments import latent_moments, mom_estimate
 from .results import MixedMultinomialLogitResults
 from .bootstrap import BootstrapResults
 from .diagnostics import IdentifiabilityReport
-from .selection import ClassSelection, select_classes
+from .selection import ClassSelection
 
 __version__ = "0.1.0"
 
@@ -35,6 +36,7 @@ __all__ = [
     "latent_moments",
     "mom_estimate",
     "datasets",
+    "long_from_wide",
     "MixlogitError",
     "SpecificationError",
     "DataError",

@@ -1,23 +1,31 @@
 """The ``mixlogit`` command line.
 
-Three subcommands, each with ``--help``:
+Four subcommands, each with ``--help``:
 
 ``mixlogit demo``
     Fit three latent classes to the bundled electricity data and print the summary.
 ``mixlogit fit DATA.csv --formula ... --groups ... --classes K``
-    Fit a latent-class logit to a long-format CSV file, print the summary, and
-    optionally write the results (parameters, standard errors, class shares,
-    posterior class probabilities) to ``.json`` or ``.csv``.
+    Fit a latent-class logit to a long-format data file, print the summary, and
+    optionally write the results (``--output``: ``.json``, ``.csv``, ``.tsv`` or
+    ``.parquet``, see :mod:`mixlogit.io`), with willingness to pay (``--wtp PRICE``).
 ``mixlogit select DATA.csv --formula ... --groups ... --classes 1-5``
     Fit a range of class counts and print the information-criteria table.
 ``mixlogit datasets [NAME --output FILE]``
-    List the bundled data sets, or write one to a CSV file.
+    List the bundled data sets, or write one to a file.
 
-Bad input (a missing file or column, a malformed CSV, a situation without a
-chosen alternative, ``--classes 0``) ends with one line on standard error,
-``mixlogit: error: <message>``, and exit status 2; never a traceback.
-Warnings of the estimator are printed after the summary as
-``mixlogit: warning: <message>``.
+The command line parses options and reads files; everything about the data and
+the model is checked by the library, whose errors (a missing column, a
+situation without a chosen alternative, a choice coded 1/2, ``--classes`` above
+the number of decision makers) end with one line on standard error,
+``mixlogit: error: <message>``, and exit status 2; never a traceback. Warnings
+of the estimator are printed after the summary as ``mixlogit: warning: <message>``.
+
+Imports: this module imports only the standard library at the top; numpy,
+pandas and the rest of mixlogit are imported inside the command functions.
+That is for start-up time (``mixlogit --help`` must not load the numerical
+stack), not to dodge an import cycle. :func:`results_to_dict` and
+:func:`write_results` live in :mod:`mixlogit.io` and are re-exported here
+lazily.
 
 The same entry point is callable from Python, which is how the tests drive it:
 
@@ -30,12 +38,14 @@ electricity  Stated-preference choice among four electricity suppliers: ...
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import os
 import sys
 import warnings
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported lazily by the module __getattr__ below
+    from .io import results_to_dict, write_results
 
 __all__ = ["main", "build_parser", "parse_classes", "results_to_dict", "write_results",
            "CLIError"]
@@ -56,9 +66,11 @@ column marking the chosen alternative (the formula's left side), a situation id
 (--groups) and, for panel data, a decision-maker id (--panel).
 
 --output FILE.json writes everything (fit statistics, parameters, standard
-errors, class shares, posteriors) as one JSON document; --output FILE.csv writes
-the parameter table to FILE.csv, the class shares to FILE.shares.csv and the
-posterior class probabilities to FILE.posteriors.csv.
+errors, covariance matrix, class shares, posteriors, the start report, and WTP
+with --wtp PRICE) as one JSON document; --output FILE.csv (or .tsv, or .parquet
+when pyarrow is installed) writes the parameter table to FILE.csv and the other
+tables beside it: FILE.shares.csv, FILE.posteriors.csv, FILE.covariance.csv,
+FILE.starts.csv and FILE.wtp.csv.
 """
 
 EPILOG_SELECT = """\
@@ -99,6 +111,8 @@ def _number(convert, accept, requirement: str):
 _positive_int = _number(int, lambda v: v >= 1, "a whole number >= 1")
 _nonnegative_int = _number(int, lambda v: v >= 0, "a whole number >= 0")
 _positive_float = _number(float, lambda v: v > 0, "a positive number")
+_replicates = _number(int, lambda v: v == 0 or v >= 2, "0 (off) or a whole number >= 2")
+_jobs = _number(int, lambda v: v == -1 or v >= 1, "-1 (every core) or a whole number >= 1")
 
 
 def parse_classes(text: str) -> list[int]:
@@ -187,7 +201,14 @@ def _add_model_arguments(p: argparse.ArgumentParser, *, classes_help: str,
     p.add_argument("--availability", metavar="COLUMN",
                    help="column with 1 for available alternatives and 0 otherwise")
     p.add_argument("--weights", metavar="COLUMN",
-                   help="column with frequency weights of decision makers")
+                   help="column with weights of decision makers (see --weights-kind)")
+    p.add_argument("--weights-kind", choices=["frequency", "sampling"], default=None,
+                   help="what --weights are: 'frequency' (whole numbers, a decision maker "
+                        "counted w times) or 'sampling' (survey weights, rescaled to mean 1); "
+                        "default: frequency if all are whole numbers, else sampling")
+    p.add_argument("--alternatives", metavar="COLUMN",
+                   help="column with the alternative id: a situation that lists an "
+                        "alternative twice is refused (without it, copied rows only warn)")
     p.add_argument("--starts", type=_positive_int, default=10, metavar="N",
                    help="number of EM starts (default 10)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -195,7 +216,7 @@ def _add_model_arguments(p: argparse.ArgumentParser, *, classes_help: str,
                    help="maximum EM iterations per start (default 1000)")
     p.add_argument("--tol", type=_positive_float, default=1e-8,
                    help="relative log-likelihood change that stops EM (default 1e-8)")
-    p.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+    p.add_argument("--jobs", "-j", type=_jobs, default=1, metavar="N",
                    help="threads for running starts (and bootstrap replicates) in parallel; "
                         "-1 = every core (default 1)")
     p.add_argument("--progress", action="store_true",
@@ -242,7 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="number of EM starts (default 10)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.add_argument("--output", "-o", metavar="FILE",
-                      help="also write the results to FILE (.json or .csv)")
+                      help="also write the results to FILE (.json, .csv, .tsv or .parquet)")
 
     fit = sub.add_parser(
         "fit", help="fit a latent-class logit to a long-format data file",
@@ -254,18 +275,23 @@ def build_parser() -> argparse.ArgumentParser:
                      help="start strategy: 'partition' (random partitions of decision makers, "
                           "the default) or 'subspace' (draws in the decision makers' score "
                           "subspace)")
-    fit.add_argument("--fixed", action="append", type=_fixed_value, default=[], metavar="NAME=VALUE",
+    fit.add_argument("--fixed", action="append", type=_fixed_value, default=[],
+                     metavar="NAME=VALUE",
                      help="hold a parameter at a value, e.g. 'class2:time=0' (repeatable)")
     fit.add_argument("--cov-type", default="oim", choices=["oim", "opg", "robust", "cluster"],
                      help="standard errors: observed information (default), outer product of "
                           "gradients, robust (sandwich by decision maker) or cluster")
     fit.add_argument("--cluster", metavar="COLUMN",
                      help="column of clusters (nesting decision makers) for --cov-type cluster")
-    fit.add_argument("--bootstrap", type=_nonnegative_int, default=0, metavar="N",
+    fit.add_argument("--bootstrap", type=_replicates, default=0, metavar="N",
                      help="bootstrap standard errors from N replicates resampling decision "
                           "makers (label-aligned); 0 = off (default)")
     fit.add_argument("--output", "-o", metavar="FILE",
-                     help="write the results to FILE.json or FILE.csv (see below)")
+                     help="write the results to FILE.json, FILE.csv, FILE.tsv or FILE.parquet "
+                          "(see below)")
+    fit.add_argument("--wtp", metavar="PRICE",
+                     help="willingness to pay with PRICE as the price attribute: printed after "
+                          "the summary and written to --output")
     fit.add_argument("--quiet", "-q", action="store_true",
                      help="do not print the summary (only errors and warnings)")
 
@@ -277,19 +303,30 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_arguments(sel, classes_help="class counts to compare: N (1..N), A-B or a list "
                                            "1,2,4", classes_type=parse_classes)
     sel.add_argument("--output", "-o", metavar="FILE",
-                     help="write the table to FILE.csv or FILE.json")
+                     help="write the table to FILE.csv, .tsv, .json or .parquet")
 
     ds = sub.add_parser(
         "datasets", help="list the bundled data sets, or write one to a file",
         description="Without NAME, list the bundled data sets. With NAME, print its description "
                     "and citation, or write it (long format) to --output.")
     ds.add_argument("name", nargs="?", metavar="NAME", help="a bundled data set")
-    ds.add_argument("--output", "-o", metavar="FILE", help="write the data set to FILE (.csv)")
+    ds.add_argument("--output", "-o", metavar="FILE",
+                    help="write the data set to FILE (.csv, .tsv, .json or .parquet)")
     return parser
 
 
 # ---------------------------------------------------------------------- helpers
+def __getattr__(name: str):
+    """``results_to_dict`` and ``write_results`` of :mod:`mixlogit.io`, imported on first use."""
+    if name in ("results_to_dict", "write_results"):
+        from . import io
+
+        return getattr(io, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _read_data(path: str, sep: str | None = None):
+    """The data file as a DataFrame; unreadable files and malformed rows are CLIErrors."""
     import pandas as pd
 
     if not os.path.exists(path):
@@ -302,20 +339,46 @@ def _read_data(path: str, sep: str | None = None):
             lower = lower[: -len(suffix)]
     try:
         if lower.endswith(".parquet"):
-            return pd.read_parquet(path)
-        if lower.endswith(".feather"):
-            return pd.read_feather(path)
-        if sep is None:
-            sep = "\t" if lower.endswith((".tsv", ".tab")) else ","
-        return pd.read_csv(path, sep=sep)
+            df = pd.read_parquet(path)
+        elif lower.endswith(".feather"):
+            df = pd.read_feather(path)
+        else:
+            if sep is None:
+                sep = "\t" if lower.endswith((".tsv", ".tab")) else ","
+            with warnings.catch_warnings():
+                # a row with more fields than the header: an error, never a shifted table
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                df = pd.read_csv(path, sep=sep, index_col=False, on_bad_lines="error")
     except pd.errors.EmptyDataError:
         raise CLIError(f"cannot read {path!r}: the file is empty") from None
-    except pd.errors.ParserError as exc:
-        raise CLIError(f"cannot parse {path!r}: {_first_line(exc)}") from None
+    except (pd.errors.ParserWarning, pd.errors.ParserError) as exc:
+        where = _extra_fields(path, sep) if sep else None
+        raise CLIError(f"cannot parse {path!r}: {where or _first_line(exc)}") from None
     except UnicodeDecodeError as exc:
         raise CLIError(f"cannot read {path!r}: not a text file ({exc.reason})") from None
     except ImportError as exc:
         raise CLIError(f"cannot read {path!r}: {_first_line(exc)}") from None
+    if len(df) == 0:
+        raise CLIError(f"{path!r} has no rows (only a header with columns "
+                       f"{', '.join(map(str, df.columns[:10]))})")
+    return df
+
+
+def _extra_fields(path: str, sep: str) -> str | None:
+    """Where a row has more fields than the header (for the error message), if one does."""
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = csv.reader(fh, delimiter=sep)
+            width = len(next(rows))
+            for line, row in enumerate(rows, start=2):
+                if len(row) > width:
+                    return (f"line {line} has {len(row)} fields but the header has {width}; "
+                            "fix the row (a stray separator?) or quote the field")
+    except (OSError, UnicodeDecodeError, csv.Error, StopIteration):
+        pass
+    return None
 
 
 def _first_line(exc: BaseException) -> str:
@@ -323,231 +386,33 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0].strip()
 
 
-def _check_columns(df, args) -> None:
-    """Name a missing id column plainly before the model does."""
-    for option in ("groups", "panel", "availability", "weights", "cluster"):
-        column = getattr(args, option, None)
-        if column is not None and column not in df.columns:
-            shown = ", ".join(map(str, list(df.columns)[:20]))
-            more = ", ..." if df.shape[1] > 20 else ""
-            raise CLIError(f"--{option}: no column {column!r} in the data (columns: {shown}{more})")
-
-
-def _check_choices(df, args) -> None:
-    """Each situation must have exactly one chosen alternative."""
-    lhs = args.formula.split("~", 1)[0].strip() if "~" in args.formula else ""
-    if not lhs or lhs not in df.columns:
-        return  # let the formula parser report it
-    y = df[lhs]
-    try:
-        chosen = y.astype(float)
-    except (TypeError, ValueError):
-        return
-    if args.availability is not None:
-        chosen = chosen.where(df[args.availability].astype(float) != 0, 0.0)
-    per_situation = chosen.groupby(df[args.groups], sort=False).sum(min_count=1)
-    per_situation = per_situation.dropna()
-    none = per_situation.index[per_situation == 0]
-    if len(none):
-        raise CLIError(
-            f"{len(none)} choice situation(s) have no chosen alternative ({lhs!r} is 0 on every "
-            f"row; first {args.groups} = {list(none[:3])}); each situation needs exactly one "
-            f"{lhs} = 1")
-    many = per_situation.index[per_situation > 1]
-    if len(many):
-        raise CLIError(
-            f"{len(many)} choice situation(s) have more than one chosen alternative (first "
-            f"{args.groups} = {list(many[:3])}); each situation needs exactly one {lhs} = 1")
+def _data_options(args) -> dict:
+    """The data keywords of ``from_formula`` that the user set (--alternatives, --weights-kind)."""
+    return {key: getattr(args, key) for key in ("alternatives", "weights_kind")
+            if getattr(args, key, None) is not None}
 
 
 def _build_model(df, args, k_classes: int):
     import mixlogit as mx
 
+    extra = _data_options(args)
     return mx.MixedMultinomialLogit.from_formula(
         args.formula, df, groups=args.groups, panel=args.panel, k_classes=k_classes,
         invariant=args.invariant, membership=args.membership, weights=args.weights,
-        availability=args.availability)
+        availability=args.availability, **extra)
 
 
-def _clean(value: Any) -> Any:
-    """Numbers and labels made JSON-safe (NaN and infinities become null)."""
-    import numpy as np
+def _check_output(path: str | None) -> None:
+    """Refuse an output format before a long fit, not after it."""
+    if path:
+        from .io import output_format
 
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        return value if math.isfinite(value) else None
-    if isinstance(value, np.ndarray):
-        return _clean(value.tolist())
-    if value is None or isinstance(value, (str, int)):
-        return value
-    return str(value)
+        output_format(path, argument="--output")
 
 
-def results_to_dict(res, *, alpha: float = 0.05, bootstrap=None) -> dict:
-    """The results of a fit as a JSON-ready dictionary.
-
-    Parameters
-    ----------
-    res : MixedMultinomialLogitResults
-        A fitted model.
-    alpha : float
-        Level of the confidence intervals.
-    bootstrap : BootstrapResults, optional
-        A bootstrap of ``res`` (from ``res.bootstrap``): its percentile intervals are added.
-
-    Returns
-    -------
-    dict
-        Keys ``model`` (formula and options), ``fit`` (log-likelihood, criteria,
-        sizes, convergence), ``params`` (one record per parameter with
-        ``coef``, ``std_err``, ``z``, ``p_value``, ``lower``, ``upper``,
-        ``fixed``), ``class_shares`` (one record per class), ``posteriors``
-        (one record per decision maker), ``starts``, and ``bootstrap``
-        (percentile intervals) after a bootstrap. Missing numbers are ``None``.
-
-    Examples
-    --------
-    >>> import mixlogit as mx
-    >>> df = mx.datasets.electricity.load()
-    >>> res = mx.MixedMultinomialLogit.from_formula(
-    ...     "choice ~ pf + cl - 1", df, groups="chid", panel="id", k_classes=1).fit()
-    >>> out = results_to_dict(res)
-    >>> sorted(out)
-    ['class_shares', 'fit', 'mixlogit_version', 'model', 'params', 'posteriors', 'starts']
-    >>> out["params"][0]["name"]
-    'class1:pf'
-    """
-    from . import __version__
-
-    model = res.model
-    spec = getattr(model, "formula_spec", None)
-    columns = dict(getattr(spec, "columns", {}) or {})
-    ci = res.conf_int(alpha)
-    fixed = res.fixed
-    params = [
-        {"name": name, "coef": res.params[name], "std_err": res.bse[name], "z": res.tvalues[name],
-         "p_value": res.pvalues[name], "lower": ci.loc[name, "lower"],
-         "upper": ci.loc[name, "upper"], "fixed": bool(fixed[name])}
-        for name in res.params.index
-    ]
-    shares = res.class_shares_table(alpha)
-    class_shares = [{"class": name, "share": row["share"], "std_err": row["bse"],
-                     "lower": row["lower"], "upper": row["upper"]}
-                    for name, row in shares.iterrows()]
-    post = res.posterior_probs()
-    posteriors = [{"decision_maker": _clean(idx), **{c: post.at[idx, c] for c in post.columns}}
-                  for idx in post.index]
-    report = res.start_report
-    out = {
-        "mixlogit_version": __version__,
-        "model": {
-            "formula": getattr(spec, "formula", None),
-            "invariant": getattr(spec, "invariant", None),
-            "membership": getattr(spec, "membership", None),
-            "groups": columns.get("groups"),
-            "panel": columns.get("panel"),
-            "availability": columns.get("availability"),
-            "weights": columns.get("weights"),
-            "k_classes": res.k_classes,
-        },
-        "fit": {
-            "llf": res.llf, "llnull": res.llnull, "prsquared": res.prsquared,
-            "aic": res.aic, "bic": res.bic, "caic": res.caic, "sabic": res.sabic,
-            "n_params": res.df_modelwc, "nobs": res.nobs, "n_situations": res.n_situations,
-            "n_decision_makers": res.n_decision_makers, "converged": res.converged,
-            "n_iter": res.n_iter, "cov_type": res.cov_type, "alpha": alpha,
-            "method": res.method,
-        },
-        "starts": {"n_starts": report.n_starts, "n_reached_best": report.n_reached_best,
-                   "optima": list(report.optima)},
-        "params": params,
-        "class_shares": class_shares,
-        "posteriors": posteriors,
-    }
-    boot = bootstrap
-    if boot is not None:
-        frame = boot.summary_frame(alpha)
-        out["bootstrap"] = {
-            "n_reps": boot.n_reps, "n_used": boot.n_used, "share_failed": boot.share_failed,
-            "share_doubtful": boot.share_doubtful, "align": boot.align,
-            "percentile_intervals": [
-                {"name": name, "lower": row["lower"], "upper": row["upper"],
-                 "unaligned_std_err": row["unaligned_bse"]}
-                for name, row in frame.iterrows()],
-        }
-    return _clean(out)
-
-
-def _output_kind(path: str) -> str:
-    lower = path.lower()
-    if lower.endswith(".json"):
-        return "json"
-    if lower.endswith(".csv"):
-        return "csv"
-    raise CLIError(f"--output {path!r}: use a file name ending in .json or .csv")
-
-
-def _sibling(path: str, part: str) -> str:
-    stem = path[: -len(".csv")]
-    return f"{stem}.{part}.csv"
-
-
-def write_results(res, path: str, *, alpha: float = 0.05, bootstrap=None) -> list[str]:
-    """Write fit results to ``path`` (``.json`` or ``.csv``).
-
-    Parameters
-    ----------
-    res : MixedMultinomialLogitResults
-        A fitted model.
-    path : str
-        ``*.json``: one document (see :func:`results_to_dict`). ``*.csv``: the
-        parameter table in ``path``, the class shares in ``*.shares.csv`` and the
-        posterior class probabilities in ``*.posteriors.csv``.
-    alpha : float
-        Level of the confidence intervals.
-    bootstrap : BootstrapResults, optional
-        A bootstrap of ``res``: its percentile intervals go into the JSON document.
-
-    Returns
-    -------
-    list of str
-        The files written.
-
-    Examples
-    --------
-    >>> import os, tempfile
-    >>> import mixlogit as mx
-    >>> df = mx.datasets.electricity.load()
-    >>> res = mx.MixedMultinomialLogit.from_formula(
-    ...     "choice ~ pf + cl - 1", df, groups="chid", panel="id", k_classes=1).fit()
-    >>> tmp = tempfile.mkdtemp()
-    >>> files = write_results(res, os.path.join(tmp, "res.csv"))
-    >>> [os.path.basename(f) for f in files]
-    ['res.csv', 'res.shares.csv', 'res.posteriors.csv']
-    """
-    import pandas as pd
-
-    kind = _output_kind(path)
-    out = results_to_dict(res, alpha=alpha, bootstrap=bootstrap)
+def _write(writer, path: str) -> list[str]:
     try:
-        if kind == "json":
-            with open(path, "w", encoding="utf-8") as fh:
-                json.dump(out, fh, indent=2, allow_nan=False)
-                fh.write("\n")
-            return [path]
-        files = [path, _sibling(path, "shares"), _sibling(path, "posteriors")]
-        pd.DataFrame(out["params"]).to_csv(files[0], index=False)
-        pd.DataFrame(out["class_shares"]).to_csv(files[1], index=False)
-        pd.DataFrame(out["posteriors"]).to_csv(files[2], index=False)
-        return files
+        return writer()
     except OSError as exc:
         raise CLIError(f"cannot write {path!r}: {exc.strerror or _first_line(exc)}") from None
 
@@ -566,106 +431,102 @@ def _report_warnings(caught) -> None:
 def _fit(df, args, k_classes: int):
     """Fit as the ``fit`` command's options say; returns (results, bootstrap or None)."""
     fixed = dict(args.fixed) if args.fixed else None
-    cov_type = args.cov_type
-    cov_kwds = {}
-    if cov_type == "cluster":
-        if not args.cluster:
-            raise CLIError("--cov-type cluster needs --cluster COLUMN")
-        cov_kwds["groups"] = args.cluster
-    elif args.cluster:
-        raise CLIError("--cluster is only used with --cov-type cluster")
+    cov_kwds = {"groups": args.cluster} if args.cov_type == "cluster" else None
     model = _build_model(df, args, k_classes)
-    res = model.fit(n_starts=args.starts, seed=args.seed,
-                    start=args.start, fixed=fixed,
-                    maxiter=args.maxiter, tol=args.tol, cov_type=cov_type,
-                    cov_kwds=cov_kwds or None, n_jobs=_jobs(args.jobs),
-                    progress=args.progress)
+    res = model.fit(n_starts=args.starts, seed=args.seed, start=args.start, fixed=fixed,
+                    maxiter=args.maxiter, tol=args.tol, cov_type=args.cov_type,
+                    cov_kwds=cov_kwds, n_jobs=args.jobs, progress=args.progress)
     boot = None
     if args.bootstrap:
-        if args.bootstrap < 2:
-            raise CLIError(f"--bootstrap needs at least 2 replicates, got {args.bootstrap}")
         boot = res.bootstrap(args.bootstrap, seed=args.seed, n_jobs=args.jobs,
                              progress=args.progress)
         res = res.get_robustcov_results("bootstrap", results=boot)
     return res, boot
 
 
-def _jobs(n_jobs: int) -> int:
-    if n_jobs == -1:
-        return os.cpu_count() or 1
-    if n_jobs < 1:
-        raise CLIError(f"--jobs must be -1 or a whole number >= 1, got {n_jobs}")
-    return n_jobs
+def _report_written(files: list[str]) -> None:
+    for path in files:
+        print(f"{PROG}: wrote {path}", file=sys.stderr)
 
 
 def _cmd_demo(args) -> int:
     import mixlogit as mx
 
+    from .io import write_results
+
+    _check_output(args.output)
     df = mx.datasets.electricity.load()
     model = mx.MixedMultinomialLogit.from_formula(DEMO_FORMULA, df, groups="chid", panel="id",
                                                   k_classes=args.classes)
     res = model.fit(n_starts=args.starts, seed=args.seed, progress=False)
     print(res.summary())
     if args.output:
-        _output_kind(args.output)
-        for path in write_results(res, args.output):
-            print(f"{PROG}: wrote {path}", file=sys.stderr)
+        _report_written(_write(lambda: write_results(res, args.output, argument="--output"),
+                               args.output))
     return 0
 
 
 def _cmd_fit(args) -> int:
-    if args.output:
-        _output_kind(args.output)  # fail before a long fit, not after
+    import pandas as pd
+
+    from .io import write_results
+
+    _check_output(args.output)
+    if args.cov_type == "cluster" and not args.cluster:
+        raise CLIError("--cov-type cluster needs --cluster COLUMN")
+    if args.cluster and args.cov_type != "cluster":
+        raise CLIError("--cluster is only used with --cov-type cluster")
     df = _read_data(args.data, args.sep)
-    _check_columns(df, args)
-    _check_choices(df, args)
     res, boot = _fit(df, args, args.classes)
+    wtp = res.wtp(args.wtp) if args.wtp else None
     if not args.quiet:
         print(res.summary())
         if boot is not None:
             print()
             print(boot)
+        if wtp is not None:
+            print()
+            print(f"Willingness to pay (price: {args.wtp})")
+            with pd.option_context("display.width", 200, "display.max_columns", 20,
+                                   "display.float_format", "{:.4f}".format):
+                print(wtp)
     if args.output:
-        for path in write_results(res, args.output, bootstrap=boot):
-            print(f"{PROG}: wrote {path}", file=sys.stderr)
+        _report_written(_write(lambda: write_results(
+            res, args.output, bootstrap=boot, wtp_price=args.wtp, argument="--output"),
+            args.output))
     return 0
 
 
 def _cmd_select(args) -> int:
+    import functools
+
     import pandas as pd
 
     import mixlogit as mx
 
-    if args.output:
-        _output_kind(args.output)
+    from .io import write_table
+
+    _check_output(args.output)
     df = _read_data(args.data, args.sep)
-    _check_columns(df, args)
-    _check_choices(df, args)
     selection = mx.select_classes(
         args.formula, df, groups=args.groups, panel=args.panel, k_classes=args.classes,
         n_starts=args.starts, seed=args.seed, invariant=args.invariant,
         membership=args.membership, weights=args.weights, availability=args.availability,
-        progress=args.progress, n_jobs=_jobs(args.jobs), tol=args.tol, maxiter=args.maxiter)
+        progress=args.progress, n_jobs=args.jobs, tol=args.tol, maxiter=args.maxiter,
+        builder=functools.partial(mx.MixedMultinomialLogit.from_formula, **_data_options(args)))
     with pd.option_context("display.width", 200, "display.max_columns", 50):
         print(selection)
     if args.output:
-        table = selection.table
-        try:
-            if _output_kind(args.output) == "json":
-                with open(args.output, "w", encoding="utf-8") as fh:
-                    records = table.reset_index().to_dict(orient="records")
-                    json.dump(_clean(records), fh, indent=2, allow_nan=False)
-                    fh.write("\n")
-            else:
-                table.to_csv(args.output)
-        except OSError as exc:
-            raise CLIError(f"cannot write {args.output!r}: {exc.strerror}") from None
-        print(f"{PROG}: wrote {args.output}", file=sys.stderr)
+        table = selection.table.reset_index()
+        _report_written(_write(lambda: [write_table(table, args.output, argument="--output")],
+                               args.output))
     return 0
 
 
 def _cmd_datasets(args) -> int:
     import mixlogit.datasets as ds
+
+    from .io import write_table
 
     names = ds.list_datasets()
     if args.name is None:
@@ -687,11 +548,9 @@ def _cmd_datasets(args) -> int:
         print()
         print("Citation:", module.CITATION)
         return 0
+    _check_output(args.output)
     df = module.load()
-    try:
-        df.to_csv(args.output, index=False)
-    except OSError as exc:
-        raise CLIError(f"cannot write {args.output!r}: {exc.strerror}") from None
+    _write(lambda: write_table(df, args.output, argument="--output"), args.output)
     print(f"{PROG}: wrote {args.output} ({len(df)} rows)", file=sys.stderr)
     return 0
 
@@ -725,10 +584,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     ...       "--groups", "chid", "--classes", "2"])
     2
     """
-    import pandas as pd
-
-    from .exceptions import MixlogitError, MixlogitWarning
-
     parser = build_parser()
     try:
         args = parser.parse_args(None if argv is None else list(argv))
@@ -739,6 +594,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    import pandas as pd  # after parsing: --help and --version stay fast
+
+    from .exceptions import MixlogitError, MixlogitWarning
+
     caught: list = []
     if args.traceback:
         return COMMANDS[args.command](args)

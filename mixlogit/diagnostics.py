@@ -1,4 +1,10 @@
-"""Identifiability and fit diagnostics of a latent-class logit estimate.
+"""Identifiability and fit diagnostics of a latent-class logit estimate, on either data form.
+
+Every check reads the public fit state (``results.fit_state``) and the
+:class:`~mixlogit.likelihood.MixtureLikelihood` interface; the one
+form-specific piece is :func:`choice_sets`, the choice sets behind the class
+probabilities (one per situation in the long form; the shared candidate set,
+faced by every draw, in the counts form).
 
 :func:`identifiability` runs the checks of ALGORITHMS.md section 4 on a fitted
 model and returns an :class:`IdentifiabilityReport`: it prints as a readable
@@ -46,7 +52,8 @@ Items and thresholds
     infinity. Warn below 1.05.
 ``panel length``
     Situations per decision maker; with ``K > 1``, warn if the median is 1
-    (latent classes are weakly identified from single choices).
+    (latent classes are weakly identified from single choices). ``n/a`` on
+    the counts form (every unit is a single draw).
 ``entropy R2``
     ``1 - sum_n w_n sum_k (-h_nk log h_nk) / (sum_n w_n log K)``; warn below 0.4.
 ``restart stability``
@@ -60,18 +67,22 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import _checks as ck
+from ._alignment import match_classes
+from ._choice_sets import ChoiceSets, choice_sets, within_situation_check
 from .exceptions import IdentificationWarning, warn
 
 __all__ = ["DiagnosticItem", "IdentifiabilityReport", "identifiability", "entropy_r2",
-           "class_probabilities", "within_situation_check"]
+           "ChoiceSets", "choice_sets", "within_situation_check"]
 
-PASS, WARN, FAIL = "pass", "warn", "fail"
-_RANK = {PASS: 0, WARN: 1, FAIL: 2}
+PASS, WARN, FAIL, NA = "pass", "warn", "fail", "n/a"
+_RANK = {NA: 0, PASS: 0, WARN: 1, FAIL: 2}
 
 
 @dataclass(frozen=True)
@@ -202,7 +213,7 @@ class IdentifiabilityReport:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:  # pragma: no cover - notebook display
-        return self.to_frame()._repr_html_()
+        return self.to_frame().to_html()
 
     def __repr__(self) -> str:
         return (f"<IdentifiabilityReport: {self.status}, failed={self.failed_items}, "
@@ -210,15 +221,6 @@ class IdentifiabilityReport:
 
 
 # ------------------------------------------------------------------ helpers
-def class_probabilities(data, class_coefficients: np.ndarray) -> np.ndarray:
-    """Choice probabilities of each class on every row, shape (n_rows, K)."""
-    U = data.design @ np.asarray(class_coefficients, float).T
-    peak = np.maximum.reduceat(U, data.situation_start, axis=0)
-    E = np.exp(U - peak[data.situation_of_row])
-    total = np.add.reduceat(E, data.situation_start, axis=0)
-    return E / total[data.situation_of_row]
-
-
 def entropy_r2(posteriors: np.ndarray, weights: np.ndarray | None = None) -> float:
     """Entropy R^2 of posterior class probabilities (1: crisp, 0: uninformative).
 
@@ -231,6 +233,13 @@ def entropy_r2(posteriors: np.ndarray, weights: np.ndarray | None = None) -> flo
     -------
     float
         ``1 - sum_n w_n sum_k (-h log h) / (sum_n w_n log K)``; NaN for K = 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mixlogit.diagnostics import entropy_r2
+    >>> entropy_r2(np.array([[1.0, 0.0], [0.5, 0.5]]))
+    0.5
     """
     h = np.asarray(posteriors, float)
     K = h.shape[1]
@@ -242,45 +251,262 @@ def entropy_r2(posteriors: np.ndarray, weights: np.ndarray | None = None) -> flo
     return float(1.0 - (w @ ent) / (w.sum() * np.log(K)))
 
 
-def within_situation_check(data) -> dict:
-    """Within-situation variation of the attributes.
-
-    Returns
-    -------
-    dict
-        ``share`` (per column, within-situation sum of squares over total sum of
-        squares about the mean), ``singular`` (singular values of the centred,
-        column-normalised matrix, relative to the largest), ``names``.
-    """
-    W = data.design
-    counts = np.diff(np.append(data.situation_start, W.shape[0]))
-    means = np.add.reduceat(W, data.situation_start, axis=0) / counts[:, None]
-    Wc = W - means[data.situation_of_row]
-    within = (Wc ** 2).sum(axis=0)
-    total = ((W - W.mean(axis=0)) ** 2).sum(axis=0)
-    share = np.where(total > 0, within / np.where(total > 0, total, 1.0), 0.0)
-    norm = np.sqrt(within)
-    Wn = Wc / np.where(norm > 0, norm, 1.0)
-    sv = np.linalg.svd(Wn, compute_uv=False)
-    rel = sv / sv[0] if sv[0] > 0 else np.zeros_like(sv)
-    return {"share": share, "singular": rel,
-            "names": list(data.exog_names) + list(data.invariant_names)}
-
-
 def _equilibrate(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     d = np.diag(A).copy()
     scale = np.where(d > 0, 1.0 / np.sqrt(np.where(d > 0, d, 1.0)), 0.0)
     return A * scale[:, None] * scale[None, :], d
 
 
-def _worst(*statuses: str) -> str:
-    return max(statuses, key=_RANK.__getitem__)
+# ------------------------------------------------------------------ items
+@dataclass(frozen=True, eq=False)
+class _Context:
+    """What every check reads, computed once from the public fit state."""
+
+    results: Any
+    likelihood: Any
+    sets: ChoiceSets
+    params: np.ndarray
+    posteriors: np.ndarray
+    weights: np.ndarray
+    cov: np.ndarray
+    se: np.ndarray
+
+    @property
+    def layout(self):
+        return self.likelihood.layout
+
+
+def _context(results) -> _Context:
+    state = results.fit_state
+    lik = state.likelihood
+    cov = np.asarray(results.normalized_cov_params, float)
+    return _Context(results=results, likelihood=lik, sets=choice_sets(lik),
+                    params=np.asarray(state.params, float), posteriors=state.evaluation.posteriors,
+                    weights=lik.weights, cov=cov, se=np.sqrt(np.clip(np.diag(cov), 0, None)))
+
+
+def _item_parameters(c: _Context) -> DiagnosticItem:
+    d = int(c.likelihood.free.sum())
+    dof = c.sets.choice_dof
+    n_w = float(c.weights.sum())
+    per = n_w / d
+    status = FAIL if d >= dof else (WARN if per < 5 else PASS)
+    return DiagnosticItem(
+        "parameters vs data", status,
+        f"d = {d} free parameters; {dof} choice degrees of freedom; N = {n_w:g} "
+        f"{c.sets.unit_label} (N/d = {per:.1f})", "fail if d >= dof; warn if N/d < 5")
+
+
+def _item_within(c: _Context) -> DiagnosticItem:
+    lay = c.layout
+    chk = within_situation_check(c.sets, list(lay.exog_names) + list(lay.invariant_names))
+    share_min = float(chk["share"].min())
+    worst_col = chk["names"][int(np.argmin(chk["share"]))]
+    smin = float(chk["singular"][-1])
+    cond = np.inf if smin <= 0 else 1.0 / smin
+    status = FAIL if (share_min < 1e-8 or smin < 1e-8) else (
+        WARN if (share_min < 1e-4 or cond > 1e4) else PASS)
+    rank = min(int((chk["singular"] > 1e-8).sum()), int((chk["share"] >= 1e-8).sum()))
+    return DiagnosticItem(
+        "within-situation attributes", status,
+        f"numerical rank {rank} of {len(chk['names'])}; condition number "
+        f"{cond:.3g}; smallest within-situation share of variation {share_min:.3g} ({worst_col})",
+        "fail if share < 1e-8 or relative singular value < 1e-8; warn if share < 1e-4 or "
+        "condition number > 1e4",
+        "only variation within a situation identifies a coefficient" if status != PASS else "")
+
+
+def _item_information(c: _Context, n_flat: int) -> tuple[DiagnosticItem, pd.Series, pd.DataFrame]:
+    A = c.results.fit_state.covariance_inputs.information
+    E, diag = _equilibrate(A)
+    eigval, eigvec = np.linalg.eigh(0.5 * (E + E.T))
+    raw_min = float(np.linalg.eigvalsh(0.5 * (A + A.T))[0])
+    pd_ok = raw_min > 0 and np.all(diag > 0) and eigval[0] > 0
+    cond_i = float(eigval[-1] / eigval[0]) if eigval[0] > 0 else np.inf
+    status = FAIL if (not pd_ok or cond_i > 1e8) else (WARN if cond_i > 1e4 else PASS)
+    free_names = list(np.asarray(c.layout.param_names)[c.likelihood.free])
+    flat_cols = [f"direction{j + 1}" for j in range(min(n_flat, len(eigval)))]
+    flat = pd.DataFrame(eigvec[:, :len(flat_cols)], index=free_names, columns=flat_cols)
+    v = flat.iloc[:, 0] if flat_cols else pd.Series(dtype=float)
+    top = v.abs().sort_values(ascending=False).index[:3]
+    item = DiagnosticItem(
+        "observed information", status,
+        f"equilibrated eigenvalues {eigval[0]:.3g} .. {eigval[-1]:.3g}, condition number "
+        f"{cond_i:.3g}; smallest raw eigenvalue {raw_min:.3g}",
+        "fail if not positive definite or condition number > 1e8; warn if > 1e4",
+        "flattest direction: " + ", ".join(f"{n} {v[n]:+.2f}" for n in top))
+    eig = pd.Series(eigval, index=pd.RangeIndex(len(eigval), name="order"), name="eigenvalue")
+    return item, eig, flat
+
+
+def _item_smallest(c: _Context, shares: np.ndarray) -> DiagnosticItem:
+    size = shares * float(c.weights.sum())
+    k = int(np.argmin(shares))
+    status = FAIL if (size[k] < 5 or shares[k] < 0.01) else (
+        WARN if (size[k] < 20 or shares[k] < 0.05) else PASS)
+    return DiagnosticItem(
+        "smallest class", status,
+        f"class{k + 1}: share {shares[k]:.4f}, expected size {size[k]:.1f}",
+        "fail if expected size < 5 or share < 0.01; warn if < 20 or < 0.05")
+
+
+def _pair_wald(c: _Context, k: int, m: int) -> dict | None:
+    """Wald test of equal class-specific coefficients of classes k and m."""
+    lay, free, cov = c.layout, c.likelihood.free, c.cov
+    ik = np.arange(lay.class_slice(k).start, lay.class_slice(k).stop)
+    im = np.arange(lay.class_slice(m).start, lay.class_slice(m).stop)
+    keep = free[ik] | free[im]
+    diff = (c.params[ik] - c.params[im])[keep]
+    if diff.size == 0:
+        return None
+    V = (cov[np.ix_(ik, ik)] + cov[np.ix_(im, im)] - cov[np.ix_(ik, im)]
+         - cov[np.ix_(im, ik)])[np.ix_(keep, keep)]
+    known = np.all(np.isfinite(V), axis=0)  # NaN: directions the covariance cannot identify
+    if not known.any():
+        return {"pair": f"class{k + 1}-class{m + 1}", "wald": 0.0, "df": diff.size,
+                "pvalue": 1.0, "max_abs_z": 0.0}
+    diff, V = diff[known], V[np.ix_(known, known)]
+    stat = max(float(diff @ np.linalg.pinv(V, hermitian=True) @ diff), 0.0)
+    dfree = int(np.linalg.matrix_rank(V)) or diff.size
+    sd = np.sqrt(np.clip(np.diag(V), 0, None))
+    zmax = float(np.max(np.abs(diff) / np.where(sd > 0, sd, np.inf)))
+    return {"pair": f"class{k + 1}-class{m + 1}", "wald": stat, "df": dfree,
+            "pvalue": float(stats.chi2.sf(stat, dfree)), "max_abs_z": zmax}
+
+
+def _item_separation(c: _Context) -> tuple[DiagnosticItem | None, list[dict]]:
+    K = c.layout.k_classes
+    rows = [r for k in range(K) for m in range(k + 1, K) if (r := _pair_wald(c, k, m))]
+    if not rows:
+        return None, rows
+    worst = max(rows, key=lambda r: r["pvalue"])
+    p = worst["pvalue"]
+    status = FAIL if p > 0.05 else (WARN if p > 0.001 else PASS)
+    k, m = worst["pair"].replace("class", "").split("-")
+    return DiagnosticItem(
+        "class separation", status,
+        f"closest pair class{k}/class{m}: Wald {worst['wald']:.3g} (p = {p:.3g}), largest "
+        f"|difference| / se {worst['max_abs_z']:.2f}",
+        "fail if p > 0.05 (classes not distinguishable); warn if p > 0.001"), rows
+
+
+def _class_curvature(c: _Context) -> np.ndarray:
+    """Smallest over largest eigenvalue of each class's equilibrated information."""
+    lay, L, K = c.layout, c.layout.k_exog, c.layout.k_classes
+    wh = c.weights[:, None] * c.posteriors
+    infos = c.likelihood.class_information(c.params, wh)
+    rel = np.full(K, np.nan)
+    for k in range(K):
+        fk = c.likelihood.free[lay.class_slice(k)]
+        if L and fk.any():
+            Ek, dk = _equilibrate(np.asarray(infos[k])[:L, :L][np.ix_(fk, fk)])
+            ev = np.linalg.eigvalsh(0.5 * (Ek + Ek.T))
+            rel[k] = ev[0] / ev[-1] if ev[-1] > 0 and np.all(dk > 0) else 0.0
+    return rel
+
+
+def _effective_alternatives(c: _Context) -> np.ndarray:
+    """Per class: exp(entropy of its choice probabilities), averaged over its sets."""
+    P = c.likelihood.class_probabilities(c.params)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ent_rows = -np.where(P > 0, P * np.log(P), 0.0)
+    ent_set = np.add.reduceat(ent_rows, c.sets.set_start, axis=0)      # (S, K)
+    mass = c.sets.per_set(c.weights[:, None] * c.posteriors)            # (S, K)
+    total = mass.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, (np.exp(ent_set) * mass).sum(axis=0) / total, np.nan)
+
+
+def _class_items(c: _Context) -> tuple[list[DiagnosticItem], dict]:
+    rel_curv = _class_curvature(c)
+    eff_alt = _effective_alternatives(c)
+    items = []
+    if np.isfinite(rel_curv).any():
+        kc = int(np.nanargmin(rel_curv))
+        status = FAIL if rel_curv[kc] < 1e-8 else (WARN if rel_curv[kc] < 1e-4 else PASS)
+        items.append(DiagnosticItem(
+            "class curvature", status,
+            f"smallest relative eigenvalue of a class's information: {rel_curv[kc]:.3g} "
+            f"(class{kc + 1})", "fail if < 1e-8; warn if < 1e-4"))
+    if np.isfinite(eff_alt).any():
+        ke = int(np.nanargmin(eff_alt))
+        items.append(DiagnosticItem(
+            "effective alternatives", WARN if eff_alt[ke] < 1.05 else PASS,
+            f"smallest: class{ke + 1} spreads its choices over {eff_alt[ke]:.3f} alternatives "
+            f"(mean choice set {c.sets.n_alternatives.mean():.2f})",
+            "warn if < 1.05 (near-deterministic class: coefficients may diverge)"))
+    return items, {"relative_curvature": rel_curv, "effective_alternatives": eff_alt}
+
+
+def _item_panel(c: _Context) -> tuple[DiagnosticItem, pd.Series]:
+    T = c.sets.situations_per_unit
+    if T is None:
+        return DiagnosticItem(
+            "panel length", NA, f"not applicable to the {c.likelihood.form} form",
+            "warn if K > 1 and the median is 1",
+            "each unit is one draw from the shared candidate set: there are no panels"), \
+            pd.Series(dtype=float)
+    status = WARN if (c.layout.k_classes > 1 and np.median(T) < 2) else PASS
+    return DiagnosticItem(
+        "panel length", status,
+        f"situations per decision maker: min {T.min()}, median {np.median(T):g}, max {T.max()}",
+        "warn if K > 1 and the median is 1 (classes weakly identified from single choices)"), \
+        pd.Series(T).describe()
+
+
+def _item_restarts(c: _Context, check_restarts: bool) -> DiagnosticItem:
+    report = c.results.fit_state.estimate.report
+    n_starts, n_best = report.n_starts, report.n_reached_best
+    spread = _restart_spread(c) if check_restarts and n_best > 1 else np.nan
+    if n_starts < 2:
+        status, why = WARN, "a single start: stability not assessed"
+    elif np.isfinite(spread) and spread > 1:
+        status, why = FAIL, "starts reach the same likelihood at different parameters (a ridge)"
+    elif n_best < 2:
+        status, why = WARN, "only one start reached the best optimum"
+    elif np.isfinite(spread) and spread > 0.1:
+        status, why = WARN, "solutions at the best likelihood differ noticeably"
+    else:
+        status, why = PASS, ""
+    return DiagnosticItem(
+        "restart stability", status,
+        f"{n_best} of {n_starts} starts reached the best log-likelihood; largest difference "
+        f"between their solutions {spread:.3g} standard errors",
+        "fail if difference > 1 se; warn if > 0.1 se, a single start, or a single hit", why)
+
+
+def _restart_spread(c: _Context, max_starts: int = 10) -> float:
+    """Largest aligned difference (in se) between polished solutions at the best optimum."""
+    lik, lay = c.likelihood, c.layout
+    est = c.results.fit_state.estimate
+    report = est.report
+    best = report.optima[0]
+    idx = [i for i, r in enumerate(est.runs)
+           if r.error is None and best - r.llf <= report.rtol * abs(best)][:max_starts]
+    scale = np.where(np.isfinite(c.se) & (c.se > 0), c.se, np.inf)
+    exch = lay.k_classes > 1 and lay.classes_exchangeable(lik.fixed_mask)
+    class_scale = np.array([scale[lay.class_slice(k)] for k in range(lay.k_classes)])
+    spread = 0.0
+    for i in idx:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            try:
+                theta, _, _, _ = lik.polish(est.runs[i].params)
+            except Exception:  # a start that cannot be polished is not evidence either way
+                continue
+        if exch:
+            order = match_classes(lay.unpack(c.params).betas, lay.unpack(theta).betas,
+                                  class_scale).order
+            theta = lay.permute(theta, order)
+        diff = np.abs(theta - c.params) / scale
+        spread = max(spread, float(np.max(diff[lik.free])))
+    return spread
 
 
 # ------------------------------------------------------------------ main
 def identifiability(results, *, n_flat: int = 3, check_restarts: bool = True,
                     emit_warning: bool = True) -> IdentifiabilityReport:
-    """Identifiability diagnostics of a fitted latent-class logit.
+    """Identifiability diagnostics of a fitted latent-class logit (long or counts form).
 
     Parameters
     ----------
@@ -297,6 +523,8 @@ def identifiability(results, *, n_flat: int = 3, check_restarts: bool = True,
     Returns
     -------
     IdentifiabilityReport
+        On the counts form the choice set is the shared candidate set, ``N``
+        counts draws, and ``panel length`` is marked ``n/a``.
 
     Examples
     --------
@@ -313,236 +541,41 @@ def identifiability(results, *, n_flat: int = 3, check_restarts: bool = True,
     >>> report.to_frame().loc["smallest class", "status"]
     'pass'
     """
-    lik = results.fit_state.likelihood
-    lay = lik.layout
-    data = lik.data
-    K = lay.k_classes
-    L = lay.k_exog
-    free = lik.free
-    names = np.asarray(lay.param_names)
-    free_names = list(names[free])
-    w = data.weights
-    n_w = float(w.sum())
-    items: list[DiagnosticItem] = []
-    params = results.params.to_numpy()
-    ev = results.fit_state.evaluation
-    h = ev.posteriors
-    cov = np.asarray(results.normalized_cov_params, float)
-    se = np.sqrt(np.clip(np.diag(cov), 0, None))
-
-    # ---- parameters vs data
-    d = int(free.sum())
-    dof = int((data.n_alternatives - 1).sum())
-    per = n_w / d
-    status = FAIL if d >= dof else (WARN if per < 5 else PASS)
-    items.append(DiagnosticItem(
-        "parameters vs data", status,
-        f"d = {d} free parameters; {dof} choice degrees of freedom; N = {n_w:g} decision makers "
-        f"(N/d = {per:.1f})", "fail if d >= dof; warn if N/d < 5"))
-
-    # ---- within-situation attributes
-    chk = within_situation_check(data)
-    share_min = float(chk["share"].min())
-    worst_col = chk["names"][int(np.argmin(chk["share"]))]
-    smin = float(chk["singular"][-1])
-    cond = np.inf if smin <= 0 else 1.0 / smin
-    status = FAIL if (share_min < 1e-8 or smin < 1e-8) else (
-        WARN if (share_min < 1e-4 or cond > 1e4) else PASS)
-    rank = min(int((chk["singular"] > 1e-8).sum()), int((chk["share"] >= 1e-8).sum()))
-    items.append(DiagnosticItem(
-        "within-situation attributes", status,
-        f"numerical rank {rank} of {len(chk['names'])}; condition number "
-        f"{cond:.3g}; smallest within-situation share of variation {share_min:.3g} ({worst_col})",
-        "fail if share < 1e-8 or relative singular value < 1e-8; warn if share < 1e-4 or "
-        "condition number > 1e4",
-        "only variation within a situation identifies a coefficient" if status != PASS else ""))
-
-    # ---- observed information
-    A = results.fit_state.covariance_inputs.information
-    E, diag = _equilibrate(A)
-    eigval, eigvec = np.linalg.eigh(0.5 * (E + E.T))
-    raw_min = float(np.linalg.eigvalsh(0.5 * (A + A.T))[0])
-    pd_ok = raw_min > 0 and np.all(diag > 0) and eigval[0] > 0
-    cond_i = float(eigval[-1] / eigval[0]) if eigval[0] > 0 else np.inf
-    status = FAIL if (not pd_ok or cond_i > 1e8) else (WARN if cond_i > 1e4 else PASS)
-    flat_cols = [f"direction{j + 1}" for j in range(min(n_flat, len(eigval)))]
-    flat = pd.DataFrame(eigvec[:, :len(flat_cols)], index=free_names, columns=flat_cols)
-    v = flat.iloc[:, 0]
-    top = v.abs().sort_values(ascending=False).index[:3]
-    items.append(DiagnosticItem(
-        "observed information", status,
-        f"equilibrated eigenvalues {eigval[0]:.3g} .. {eigval[-1]:.3g}, condition number "
-        f"{cond_i:.3g}; smallest raw eigenvalue {raw_min:.3g}",
-        "fail if not positive definite or condition number > 1e8; warn if > 1e4",
-        "flattest direction: " + ", ".join(f"{n} {v[n]:+.2f}" for n in top)))
-    eig_series = pd.Series(eigval, index=pd.RangeIndex(len(eigval), name="order"),
-                           name="eigenvalue")
-
-    # ---- per class
-    class_rows = []
-    pair_rows = []
+    opts = ck.check_params({"n_flat": ck.whole_number(low=0), "check_restarts": ck.boolean(),
+                            "emit_warning": ck.boolean()},
+                           {"n_flat": n_flat, "check_restarts": check_restarts,
+                            "emit_warning": emit_warning}, where="identifiability()")
+    n_flat, check_restarts, emit_warning = (opts["n_flat"], opts["check_restarts"],
+                                            opts["emit_warning"])
+    c = _context(results)
+    K = c.layout.k_classes
+    info_item, eig_series, flat = _item_information(c, n_flat)
+    items = [_item_parameters(c), _item_within(c), info_item]
+    class_rows: dict = {}
+    pair_rows: list[dict] = []
     if K > 1:
-        shares = results.class_shares.to_numpy()
-        size = shares * n_w
-        k_min = int(np.argmin(shares))
-        status = FAIL if (size[k_min] < 5 or shares[k_min] < 0.01) else (
-            WARN if (size[k_min] < 20 or shares[k_min] < 0.05) else PASS)
-        items.append(DiagnosticItem(
-            "smallest class", status,
-            f"class{k_min + 1}: share {shares[k_min]:.4f}, expected size {size[k_min]:.1f}",
-            "fail if expected size < 5 or share < 0.01; warn if < 20 or < 0.05"))
-
-        # separation: Wald test of equal class-specific coefficients for each pair
-        worst_p, worst_pair, worst_stat = -1.0, None, None
-        for k in range(K):
-            for m in range(k + 1, K):
-                ik = np.arange(lay.class_slice(k).start, lay.class_slice(k).stop)
-                im = np.arange(lay.class_slice(m).start, lay.class_slice(m).stop)
-                keep = free[ik] | free[im]
-                diff = (params[ik] - params[im])[keep]
-                V = (cov[np.ix_(ik, ik)] + cov[np.ix_(im, im)] - cov[np.ix_(ik, im)]
-                     - cov[np.ix_(im, ik)])[np.ix_(keep, keep)]
-                if diff.size == 0:
-                    continue
-                stat = max(float(diff @ np.linalg.pinv(V, hermitian=True) @ diff), 0.0)
-                dfree = int(np.linalg.matrix_rank(V)) or diff.size
-                p = float(stats.chi2.sf(stat, dfree))
-                sd = np.sqrt(np.clip(np.diag(V), 0, None))
-                zmax = float(np.max(np.abs(diff) / np.where(sd > 0, sd, np.inf)))
-                pair_rows.append({"pair": f"class{k + 1}-class{m + 1}", "wald": stat, "df": dfree,
-                                  "pvalue": p, "max_abs_z": zmax})
-                if p > worst_p:
-                    worst_p, worst_pair, worst_stat = p, (k, m), (stat, zmax)
-        if worst_pair is not None:
-            status = FAIL if worst_p > 0.05 else (WARN if worst_p > 0.001 else PASS)
-            k, m = worst_pair
-            items.append(DiagnosticItem(
-                "class separation", status,
-                f"closest pair class{k + 1}/class{m + 1}: Wald {worst_stat[0]:.3g} "
-                f"(p = {worst_p:.3g}), largest |difference| / se {worst_stat[1]:.2f}",
-                "fail if p > 0.05 (classes not distinguishable); warn if p > 0.001"))
-
-        # curvature and effective alternatives
-        C = lay.unpack(params).class_coefficients
-        P = class_probabilities(data, C)
-        c = (w[:, None] * h)[data.decision_maker_of_situation]  # (S, K)
-        X = data.design[:, :L]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ent_rows = -np.where(P > 0, P * np.log(P), 0.0)
-        ent_sit = np.add.reduceat(ent_rows, data.situation_start, axis=0)
-        rel_curv = np.full(K, np.nan)
-        eff_alt = np.full(K, np.nan)
-        for k in range(K):
-            ck = c[:, k]
-            if L:
-                Xbar = np.add.reduceat(X * P[:, k:k + 1], data.situation_start, axis=0)
-                info = (X * (ck[data.situation_of_row] * P[:, k])[:, None]).T @ X \
-                    - (Xbar * ck[:, None]).T @ Xbar
-                fk = free[lay.class_slice(k)]
-                if fk.any():
-                    Ek, dk = _equilibrate(info[np.ix_(fk, fk)])
-                    ev_k = np.linalg.eigvalsh(0.5 * (Ek + Ek.T))
-                    rel_curv[k] = ev_k[0] / ev_k[-1] if ev_k[-1] > 0 and np.all(dk > 0) else 0.0
-            if ck.sum() > 0:
-                eff_alt[k] = float(np.exp(ent_sit[:, k]) @ ck / ck.sum())
-        finite = np.isfinite(rel_curv)
-        if finite.any():
-            kc = int(np.nanargmin(rel_curv))
-            status = FAIL if rel_curv[kc] < 1e-8 else (WARN if rel_curv[kc] < 1e-4 else PASS)
-            items.append(DiagnosticItem(
-                "class curvature", status,
-                f"smallest relative eigenvalue of a class's information: {rel_curv[kc]:.3g} "
-                f"(class{kc + 1})", "fail if < 1e-8; warn if < 1e-4"))
-        ke = int(np.nanargmin(eff_alt))
-        status = WARN if eff_alt[ke] < 1.05 else PASS
-        items.append(DiagnosticItem(
-            "effective alternatives", status,
-            f"smallest: class{ke + 1} spreads its choices over {eff_alt[ke]:.3f} alternatives "
-            f"(mean choice set {data.n_alternatives.mean():.2f})",
-            "warn if < 1.05 (near-deterministic class: coefficients may diverge)"))
-        class_rows = {"share": shares, "expected_size": size, "relative_curvature": rel_curv,
-                      "effective_alternatives": eff_alt}
-
-    # ---- panel length
-    T = data.n_situations_per_decision_maker
-    desc = pd.Series(T).describe()
-    status = WARN if (K > 1 and np.median(T) < 2) else PASS
-    items.append(DiagnosticItem(
-        "panel length", status,
-        f"situations per decision maker: min {T.min()}, median {np.median(T):g}, max {T.max()}",
-        "warn if K > 1 and the median is 1 (classes weakly identified from single choices)"))
-
-    # ---- entropy
+        shares = np.asarray(results.fit_state.share_jacobian()[0], float)
+        items.append(_item_smallest(c, shares))
+        separation, pair_rows = _item_separation(c)
+        items += [separation] if separation is not None else []
+        class_items, per_class = _class_items(c)
+        items += class_items
+        class_rows = {"share": shares, "expected_size": shares * float(c.weights.sum()),
+                      **per_class}
+    panel_item, panel_lengths = _item_panel(c)
+    items.append(panel_item)
     if K > 1:
-        er2 = entropy_r2(h, w)
-        status = WARN if er2 < 0.4 else PASS
-        items.append(DiagnosticItem("entropy R2", status, f"{er2:.3f}",
+        er2 = entropy_r2(c.posteriors, c.weights)
+        items.append(DiagnosticItem("entropy R2", WARN if er2 < 0.4 else PASS, f"{er2:.3f}",
                                     "warn if < 0.4 (classes poorly separated by the data)"))
-
-    # ---- restart stability
-    report = results.start_report
-    n_starts, n_best = report.n_starts, report.n_reached_best
-    spread = np.nan
-    if check_restarts and n_best > 1 and K >= 1:
-        spread = _restart_spread(results, se)
-    if n_starts < 2:
-        status, why = WARN, "a single start: stability not assessed"
-    elif np.isfinite(spread) and spread > 1:
-        status, why = FAIL, "starts reach the same likelihood at different parameters (a ridge)"
-    elif n_best < 2:
-        status, why = WARN, "only one start reached the best optimum"
-    elif np.isfinite(spread) and spread > 0.1:
-        status, why = WARN, "solutions at the best likelihood differ noticeably"
-    else:
-        status, why = PASS, ""
-    items.append(DiagnosticItem(
-        "restart stability", status,
-        f"{n_best} of {n_starts} starts reached the best log-likelihood; largest difference "
-        f"between their solutions {spread:.3g} standard errors",
-        "fail if difference > 1 se; warn if > 0.1 se, a single start, or a single hit", why))
-
-    class_table = pd.DataFrame(class_rows, index=lay.class_names) if K > 1 else pd.DataFrame()
-    pair_table = pd.DataFrame(pair_rows).set_index("pair") if pair_rows else pd.DataFrame()
-    out = IdentifiabilityReport(items=items, information_eigenvalues=eig_series,
-                                flat_directions=flat, class_table=class_table,
-                                pair_table=pair_table, panel_lengths=desc, k_classes=K)
+    items.append(_item_restarts(c, check_restarts))
+    out = IdentifiabilityReport(
+        items=items, information_eigenvalues=eig_series, flat_directions=flat,
+        class_table=pd.DataFrame(class_rows, index=c.layout.class_names) if K > 1
+        else pd.DataFrame(),
+        pair_table=pd.DataFrame(pair_rows).set_index("pair") if pair_rows else pd.DataFrame(),
+        panel_lengths=panel_lengths, k_classes=K)
     if emit_warning and out.status == FAIL:
         warn(f"the model may not be identified: {', '.join(out.failed_items)} failed (see "
              "results.identifiability())", IdentificationWarning)
     return out
-
-
-def _restart_spread(results, se: np.ndarray, max_starts: int = 10) -> float:
-    """Largest aligned difference (in se) between polished solutions at the best optimum."""
-    from scipy.optimize import linear_sum_assignment
-
-    lik = results.fit_state.likelihood
-    lay = lik.layout
-    est = results.fit_state.estimate
-    report = est.report
-    best = report.optima[0]
-    idx = [i for i, r in enumerate(est.runs)
-           if r.error is None and best - r.llf <= report.rtol * abs(best)][:max_starts]
-    ref = results.params.to_numpy()
-    scale = np.where(np.isfinite(se) & (se > 0), se, np.inf)
-    exch = lay.k_classes > 1 and lay.classes_exchangeable(lik.fixed_mask)
-    spread = 0.0
-    for i in idx:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            try:
-                theta, _, _, _ = lik.polish(est.runs[i].params)
-            except Exception:  # a start that cannot be polished is not evidence either way
-                continue
-        if exch:
-            a = lay.unpack(ref).betas
-            b = lay.unpack(theta).betas
-            s = np.array([scale[lay.class_slice(k)] for k in range(lay.k_classes)])
-            cost = (((a[:, None, :] - b[None, :, :]) / s[:, None, :]) ** 2).sum(2)
-            r, c = linear_sum_assignment(cost)
-            order = np.empty(lay.k_classes, int)
-            order[r] = c
-            theta = lay.permute(theta, order)
-        diff = np.abs(theta - ref) / scale
-        spread = max(spread, float(np.max(diff[lik.free])))
-    return spread

@@ -8,14 +8,15 @@ its whole history and whether it stayed monotone (up to rounding).
 """
 from __future__ import annotations
 
-import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
+
+from ._parallel import parallel_map, progress
+from .params import align_classes
 
 __all__ = ["EMRun", "StartReport", "run_em", "run_starts", "summarize_starts"]
 
@@ -89,7 +90,7 @@ def run_em(estep: EStep, mstep: MStep, params0: np.ndarray, *, tol: float = 1e-8
     n_iter = n_finish = 0
     error = None
     switch = tol if switch_tol is None or finish is None else max(switch_tol, tol)
-    for n_iter in range(1, maxiter + 1):
+    for n_iter in range(1, maxiter + 1):  # noqa: B007 (n_iter is reported after the loop)
         try:
             new_params = mstep(params, stats)
             new_llf, new_stats = estep(new_params)
@@ -124,15 +125,9 @@ def run_em(estep: EStep, mstep: MStep, params0: np.ndarray, *, tol: float = 1e-8
 
 
 def _progress(iterable, total: int, show: bool | None, desc: str):
-    if show is None:
-        show = sys.stderr.isatty()
-    if not show:
-        return iterable
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # progress bars are optional
-        return iterable
-    return tqdm(iterable, total=total, desc=desc, leave=False)
+    """The old private helper's signature, kept until its callers use
+    :func:`mixlogit._parallel.progress`."""
+    return progress(iterable, total=total, show=show, desc=desc)
 
 
 def run_starts(make_steps: Callable[[], tuple[EStep, MStep]],
@@ -166,29 +161,60 @@ def run_starts(make_steps: Callable[[], tuple[EStep, MStep]],
         return run_em(estep, mstep, params0, tol=tol, maxiter=maxiter, origin=origin,
                       finish=finish, switch_tol=switch_tol)
 
-    if n_jobs == -1:
-        import os
-        n_jobs = os.cpu_count() or 1
-    if n_jobs > 1 and len(starts) > 1:
-        with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-            return list(_progress(pool.map(one, starts), len(starts), progress, "EM starts"))
-    return [one(item) for item in _progress(starts, len(starts), progress, "EM starts")]
+    return parallel_map(one, starts, n_jobs=n_jobs, backend="threads", progress=progress,
+                        desc="EM starts")
+
+
+#: Good-Turing chance of an unseen optimum above which the report advises a larger budget
+MISSED_WARN = 0.5
+#: relative parameter distance (after class alignment) beyond which two runs of equal
+#: log-likelihood count as distinct optima
+PARAM_RTOL = 0.05
 
 
 @dataclass(frozen=True)
 class StartReport:
-    """What the starts found.
+    """What the starts (and the moves after convergence) found.
 
     Attributes
     ----------
     table : DataFrame
-        One row per start: origin, final log-likelihood, EM iterations, Newton
-        iterations that finished the start, seconds, converged, optimum (index of the distinct optimum it reached, 0 = best).
+        One row per run: origin, final log-likelihood, EM iterations, Newton
+        iterations that finished it, seconds, converged, optimum (index of the
+        distinct log-likelihood it reached, 0 = best), kind (``"start"`` or
+        ``"move"``: a split-and-merge or perturbation move after convergence,
+        origin ``"move: ..."``), distance (relative distance of its parameters
+        to the best run's after class alignment; NaN without a layout) and
+        error.
     n_reached_best : int
-        Starts whose log-likelihood is within ``rtol`` of the best.
+        Runs (starts and moves) whose log-likelihood is within ``rtol`` of the best.
     optima : ndarray
         Distinct final log-likelihoods, best first.
     rtol : float
+        Relative log-likelihood tolerance that makes two optima the same.
+    best_index : int
+        Row of the best run.
+    histories : list of ndarray
+        Each run's log-likelihood path.
+    n_distinct_params : int or None
+        Distinct optima when runs of equal log-likelihood whose aligned
+        parameters differ by more than :data:`PARAM_RTOL` also count apart
+        (None without a layout).
+    n_screened : int
+        Candidates that only ran a short EM screening (not in the table).
+    cost : float or None
+        EM-iteration equivalents spent (the portfolio's budget unit).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mixlogit.em import EMRun, summarize_starts
+    >>> runs = [EMRun(origin=f"s{i}", params=np.zeros(2), llf=v, history=np.array([v]),
+    ...               n_iter=5, converged=True, seconds=0.0, start_params=np.zeros(2))
+    ...         for i, v in enumerate([-10.0, -10.0, -12.0, -13.0])]
+    >>> rep = summarize_starts(runs)
+    >>> rep.n_reached_best, len(rep.optima), rep.missed_chance
+    (2, 3, 0.5)
     """
 
     table: pd.DataFrame
@@ -197,18 +223,118 @@ class StartReport:
     rtol: float = 1e-4
     best_index: int = 0
     histories: list = field(default_factory=list, repr=False)
+    n_distinct_params: int | None = None
+    n_screened: int = 0
+    cost: float | None = None
 
     @property
     def n_starts(self) -> int:
+        """Runs in the table (starts and moves)."""
         return len(self.table)
 
     @property
     def share_reached_best(self) -> float:
         return self.n_reached_best / max(self.n_starts, 1)
 
+    @property
+    def n_distinct(self) -> int:
+        """Distinct optima by log-likelihood."""
+        return len(self.optima)
 
-def summarize_starts(runs: Sequence[EMRun], *, rtol: float = 1e-4) -> StartReport:
-    """Group final log-likelihoods into distinct optima and count the best's hits."""
+    def _kind(self, kind: str) -> pd.DataFrame:
+        tab = self.table
+        if "kind" not in tab:
+            return tab if kind == "start" else tab.iloc[:0]
+        return tab[tab["kind"] == kind]
+
+    @property
+    def n_moves(self) -> int:
+        """Moves after convergence that were run."""
+        return len(self._kind("move"))
+
+    @property
+    def n_moves_reached_best(self) -> int:
+        return int((self._kind("move")["optimum"] == 0).sum())
+
+    @property
+    def n_starts_reached_best(self) -> int:
+        """Starts (not moves) that reached the best optimum."""
+        return int((self._kind("start")["optimum"] == 0).sum())
+
+    @property
+    def missed_chance(self) -> float:
+        """Good-Turing estimate of the chance that one more start ends at an unseen optimum.
+
+        ``f1 / n``: the share of the ``n`` finished starts (moves excluded: they
+        are not independent draws) whose optimum no other start reached. An
+        unseen optimum may be better than the best; this is the chance to
+        weigh against the cost of more starts.
+        """
+        starts = self._kind("start")
+        starts = starts[starts["optimum"] >= 0]
+        n = len(starts)
+        if n == 0:
+            return 1.0
+        hits = starts["optimum"].value_counts()
+        return float((hits == 1).sum() / n)
+
+    @property
+    def should_warn(self) -> bool:
+        """Several runs, and the best was reached once or :attr:`missed_chance` is high."""
+        finished = int((self.table["optimum"] >= 0).sum())
+        return finished >= 2 and (self.n_reached_best == 1 or self.missed_chance >= MISSED_WARN)
+
+    @property
+    def warning_message(self) -> str:
+        """The text of the :class:`~mixlogit.exceptions.StartsWarning` to emit."""
+        n_starts = len(self._kind("start"))
+        return (
+            f"{self.n_reached_best} of {self.n_starts} runs ({n_starts} starts, "
+            f"{self.n_moves} moves) reached the best log-likelihood ({self.optima[0]:.4f}); "
+            f"{self.n_distinct} distinct optima; an estimated {self.missed_chance:.0%} chance "
+            "(Good-Turing: share of starts whose optimum no other start found) that a further "
+            "start finds an optimum not seen yet, possibly a better one: raise budget= (or "
+            "n_starts=) to search more"
+        )
+
+
+def _param_distance(layout, a: np.ndarray, b: np.ndarray) -> float:
+    """Relative max distance of two parameter vectors after aligning b's classes to a's."""
+    ua, ub = layout.unpack(a), layout.unpack(b)
+    # membership logits centred over the classes: free of the reference class
+    ra = np.hstack([ua.betas, ua.gamma - ua.gamma.mean(axis=0)])
+    rb = np.hstack([ub.betas, ub.gamma - ub.gamma.mean(axis=0)])
+    order, _ = align_classes(ra, rb)
+    pa = np.r_[ra.ravel(), ua.delta]
+    pb = np.r_[rb[order].ravel(), ub.delta]
+    return float(np.max(np.abs(pa - pb), initial=0.0) / (1.0 + np.max(np.abs(pa), initial=0.0)))
+
+
+def summarize_starts(runs: Sequence[EMRun], *, rtol: float = 1e-4, layout=None,
+                     n_screened: int = 0, cost: float | None = None) -> StartReport:
+    """Group final log-likelihoods into distinct optima and count the best's hits.
+
+    Parameters
+    ----------
+    runs : sequence of EMRun
+        Starts and moves (a move's origin starts with ``"move: "``).
+    rtol : float
+        Relative log-likelihood tolerance of "the same optimum".
+    layout : ParamLayout, optional
+        When given, parameters are compared after class alignment
+        (``distance`` column, ``n_distinct_params``).
+    n_screened, cost
+        Recorded in the report (see :class:`StartReport`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mixlogit.em import EMRun, summarize_starts
+    >>> runs = [EMRun(origin="a", params=np.zeros(1), llf=-5.0, history=np.array([-5.0]),
+    ...               n_iter=3, converged=True, seconds=0.0, start_params=np.zeros(1))]
+    >>> summarize_starts(runs).table["optimum"].tolist()
+    [0]
+    """
     llf = np.array([r.llf if r.error is None and np.isfinite(r.llf) else -np.inf for r in runs])
     best_index = int(np.argmax(llf))
     best = llf[best_index]
@@ -222,6 +348,19 @@ def summarize_starts(runs: Sequence[EMRun], *, rtol: float = 1e-4) -> StartRepor
     for i, value in enumerate(llf):
         if np.isfinite(value):
             label[i] = int(np.argmin(np.abs(optima_arr - value)))
+    distance = np.full(len(runs), np.nan)
+    n_distinct_params = None
+    if layout is not None:
+        reps: list[int] = []  # one representative run per distinct optimum
+        for i in np.argsort(-llf, kind="stable"):
+            if label[i] < 0:
+                continue
+            distance[i] = _param_distance(layout, runs[best_index].params, runs[i].params)
+            if not any(label[j] == label[i] and
+                       _param_distance(layout, runs[j].params, runs[i].params) <= PARAM_RTOL
+                       for j in reps):
+                reps.append(int(i))
+        n_distinct_params = len(reps)
     table = pd.DataFrame({
         "origin": [r.origin for r in runs],
         "llf": llf,
@@ -230,9 +369,13 @@ def summarize_starts(runs: Sequence[EMRun], *, rtol: float = 1e-4) -> StartRepor
         "seconds": [r.seconds for r in runs],
         "converged": [r.converged for r in runs],
         "optimum": label,
+        "kind": ["move" if r.origin.startswith("move: ") else "start" for r in runs],
+        "distance": distance,
         "error": [r.error for r in runs],
     })
     table.index.name = "start"
     n_best = int(np.sum(best - llf <= rtol * abs(best)))
     return StartReport(table=table, n_reached_best=n_best, optima=optima_arr, rtol=rtol,
-                       best_index=best_index, histories=[r.history for r in runs])
+                       best_index=best_index, histories=[r.history for r in runs],
+                       n_distinct_params=n_distinct_params, n_screened=int(n_screened),
+                       cost=cost)

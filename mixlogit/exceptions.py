@@ -9,6 +9,8 @@ same name, so statsmodels filters catch them too.
 from __future__ import annotations
 
 import os
+import contextlib
+import contextvars
 import warnings
 
 from statsmodels.tools import sm_exceptions as _sm
@@ -88,6 +90,57 @@ def _external_stacklevel() -> int:
     return level
 
 
+#: where :func:`warn` sends warnings instead of emitting them (see :func:`collected_warnings`)
+_COLLECTOR: contextvars.ContextVar[list | None] = contextvars.ContextVar("mixlogit_collector",
+                                                                         default=None)
+
+
 def warn(message: str, category: type[Warning] = MixlogitWarning) -> None:
-    """Issue ``message`` pointing at the user's line, not at mixlogit's internals."""
+    """Issue ``message`` pointing at the user's line, not at mixlogit's internals.
+
+    Inside :func:`collected_warnings` the warning is recorded instead.
+    """
+    collector = _COLLECTOR.get()
+    if collector is not None:
+        collector.append((message, category))
+        return
     warnings.warn(message, category, stacklevel=_external_stacklevel())
+
+
+@contextlib.contextmanager
+def collected_warnings():
+    """Record mixlogit's warnings as ``(message, category)`` pairs instead of emitting them.
+
+    Unlike :class:`warnings.catch_warnings` it changes no process-global state:
+    the record is per thread (a context variable), so work running in worker
+    threads (a Dask worker, a thread pool) can collect its warnings and hand them
+    to the caller, who re-emits them once.
+
+    Examples
+    --------
+    >>> from mixlogit.exceptions import collected_warnings, warn
+    >>> with collected_warnings() as record:
+    ...     warn("something to report")
+    >>> record[0][0]
+    'something to report'
+    """
+    record: list = []
+    token = _COLLECTOR.set(record)
+    try:
+        yield record
+    finally:
+        _COLLECTOR.reset(token)
+
+
+class WeightsWarning(MixlogitWarning):
+    """The weights were read as another kind than given, or do not fit the kind given.
+
+    Non-integer weights without ``weights_kind`` are taken as sampling weights
+    (rescaled to mean 1 over the decision makers, robust standard errors by
+    default); ``weights_kind="frequency"`` with non-integer values is kept but
+    warned about.
+    """
+
+
+class DuplicateRowsWarning(MixlogitWarning):
+    """A choice situation holds identical rows (no alternative id to tell them apart)."""

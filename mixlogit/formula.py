@@ -9,45 +9,234 @@ Three formulas describe a model:
 * ``membership``: decision-maker covariates of the class shares.
 
 A constant has no identified coefficient in a logit (it shifts every
-alternative's utility alike), so the utility and invariant formulas drop
-patsy's intercept after coding: categorical terms are then coded against a
-reference level, which is what alternative-specific constants need. The
-membership formula always keeps its constant.
+alternative's utility alike), so the utility and invariant formulas are
+always coded *as if* they had patsy's intercept, which is then dropped:
+categorical main effects are coded against a reference level whether the
+formula says ``C(alt)``, ``C(alt) - 1`` or ``0 + C(alt)``. That is what
+alternative-specific constants need. The membership formula always keeps its
+constant.
+
+Choice-model terms, available in every formula without an import:
+
+* :func:`asc` - alternative-specific constants against a chosen reference,
+  ``asc(alt, ref="gc")`` (the same design as ``C(alt, Treatment("gc"))``,
+  with the columns named ``alt[gr]``, ...);
+* :func:`alt_specific` - alternative-specific effects of a decision-maker
+  covariate, ``alt_specific(income, alt, ref="gc")``: one column
+  ``income:alt[gr]``, ... per non-reference alternative.
+
+For alternative-specific coefficients of an *alternative attribute* (one that
+varies within a situation), patsy's own ``ic:C(alt)`` already gives one column
+per alternative.
+
+The :class:`FormulaSpec` returned with the matrices pickles: it stores the
+formula strings and the learned state (categorical levels, the state of
+stateful transforms such as ``center`` or ``standardize``, the levels of
+:func:`asc` and :func:`alt_specific`) and rebuilds patsy's design information
+from them when it is needed again, so a model or a result unpickled in another
+session predicts on new data exactly as the original.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import ast
+import copy
+import pickle
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import patsy
+from patsy import builtins as _patsy_builtins
+from patsy import mgcv_cubic_splines as _patsy_mgcv
+from patsy import splines as _patsy_splines
+from patsy import state as _patsy_state
+from patsy.design_info import FactorInfo, SubtermInfo
 
+from ._choice_terms import AlternativeLevels, AltSpecificTransform, ASCTransform, alt_specific, asc
 from .exceptions import SpecificationError
 
-__all__ = ["FormulaSpec", "parse_formulas", "design_for"]
+__all__ = ["FormulaSpec", "parse_formulas", "design_for", "asc", "alt_specific"]
 
 _KEEP_NA = patsy.NAAction(NA_types=[])
 
 
+#: names every formula can use besides the data's columns and patsy's builtins
+_NAMESPACE: dict[str, Any] = {"np": np, "numpy": np, "asc": asc, "alt_specific": alt_specific}
+_BUILTINS = {name: getattr(_patsy_builtins, name) for name in _patsy_builtins.__all__}
+_OUR_TERMS = {"asc": ASCTransform, "alt_specific": AltSpecificTransform}
+
+#: stateful transforms whose state a FormulaSpec can store (class and instance attributes)
+_TRANSFORMS = {f"{cls.__module__}.{cls.__qualname__}": cls for cls in (
+    _patsy_state.Center, _patsy_state.Standardize, _patsy_splines.BS, _patsy_mgcv.CR,
+    _patsy_mgcv.CC, _patsy_mgcv.TE, ASCTransform, AltSpecificTransform)}
+
+
+def _eval_env() -> patsy.EvalEnvironment:
+    return patsy.EvalEnvironment([dict(_NAMESPACE), dict(_BUILTINS)])
+
+
+# ---------------------------------------------------------------- pickle-safe design state
+class _NotStorable(Exception):
+    """A design whose state a FormulaSpec cannot store (the reason is the message)."""
+
+
+def _dump_transform(obj) -> tuple[str, dict]:
+    key = f"{type(obj).__module__}.{type(obj).__qualname__}"
+    if key not in _TRANSFORMS:
+        raise _NotStorable(f"the stateful transform {key} has no storable state")
+    state = copy.deepcopy(vars(obj))
+    try:
+        pickle.dumps(state)
+    except Exception as exc:  # noqa: BLE001 - any failure means "cannot be stored"
+        raise _NotStorable(f"the state of the stateful transform {key} does not pickle "
+                           f"({exc})") from None
+    return key, state
+
+
+def _load_transform(key: str, state: dict):
+    obj = _TRANSFORMS[key].__new__(_TRANSFORMS[key])
+    obj.__dict__.update(copy.deepcopy(state))
+    return obj
+
+
+def _dump_design(info) -> dict:
+    """Plain (picklable) description of a patsy DesignInfo."""
+    factors = []
+    for factor, fi in info.factor_infos.items():
+        if not isinstance(factor, patsy.EvalFactor):
+            raise _NotStorable(f"the factor {factor!r} is not a formula expression")
+        st = fi.state
+        factors.append({
+            "code": factor.code, "type": fi.type, "num_columns": fi.num_columns,
+            "categories": None if fi.categories is None else tuple(fi.categories),
+            "eval_code": st["eval_code"], "memorize_code": dict(st["memorize_code"]),
+            "pass_bins": [set(b) for b in st["pass_bins"]],
+            "transforms": {name: _dump_transform(obj) for name, obj in st["transforms"].items()},
+        })
+    terms = []
+    for term, subterms in info.term_codings.items():
+        coded = [([f.code for f in s.factors],
+                  {f.code: (np.asarray(cm.matrix), list(cm.column_suffixes))
+                   for f, cm in s.contrast_matrices.items()},
+                  s.num_columns) for s in subterms]
+        terms.append(([f.code for f in term.factors], coded))
+    return {"column_names": list(info.column_names), "factors": factors, "terms": terms}
+
+
+def _load_design(stored: dict):
+    """Rebuild the patsy DesignInfo described by :func:`_dump_design`."""
+    env = _eval_env()
+    factor_of: dict[str, patsy.EvalFactor] = {}
+    factor_infos = {}
+    for f in stored["factors"]:
+        factor = patsy.EvalFactor(f["code"])
+        factor_of[f["code"]] = factor
+        state = {"eval_env": env, "eval_code": f["eval_code"],
+                 "memorize_code": dict(f["memorize_code"]),
+                 "pass_bins": [set(b) for b in f["pass_bins"]],
+                 "transforms": {name: _load_transform(*dumped)
+                                for name, dumped in f["transforms"].items()}}
+        factor_infos[factor] = FactorInfo(factor, f["type"], state,
+                                          num_columns=f["num_columns"],
+                                          categories=f["categories"])
+    term_codings: OrderedDict = OrderedDict()
+    for codes, subterms in stored["terms"]:
+        term = patsy.Term([factor_of[c] for c in codes])
+        term_codings[term] = [
+            SubtermInfo([factor_of[c] for c in sub_codes],
+                        {factor_of[c]: patsy.ContrastMatrix(m, suffixes)
+                         for c, (m, suffixes) in contrasts.items()}, n)
+            for sub_codes, contrasts, n in subterms]
+    return patsy.DesignInfo(stored["column_names"], factor_infos=factor_infos,
+                            term_codings=term_codings)
+
+
 @dataclass(frozen=True)
 class FormulaSpec:
-    """The validated formulas and the patsy design information they produced.
+    """The validated formulas and the state learned from the estimation data.
 
-    Keeping the design information lets ``predict(newdata)`` rebuild exactly the
-    same columns (same categorical levels, same transforms) on other data.
+    Keeping it lets ``predict(newdata)`` rebuild exactly the same columns (same
+    categorical levels, same transform state, same alternatives in
+    :func:`asc` / :func:`alt_specific`) on other data. It pickles: patsy's
+    design information (which does not) is dropped and rebuilt from the stored
+    state after unpickling.
+
+    Attributes
+    ----------
+    formula, invariant, membership : str or None
+        The formulas as given.
+    outcome : str
+        The left side of ``formula``.
+    columns : dict
+        Column-name arguments of the model (``{"groups": "chid", ...}``).
+    exog_names, invariant_names, membership_names : tuple of str or None
+        The column names of the three designs (membership without its constant).
     """
 
     formula: str
     invariant: str | None
     membership: str | None
     outcome: str
-    exog_info: Any
-    invariant_info: Any
-    membership_info: Any
     columns: dict
+    exog_names: tuple[str, ...]
+    invariant_names: tuple[str, ...] | None
+    membership_names: tuple[str, ...] | None
+    _stored: tuple = field(repr=False, compare=False)
+    _not_storable: str | None = field(default=None, repr=False, compare=False)
+    _live: tuple | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def design_infos(self) -> tuple:
+        """patsy ``DesignInfo`` of the utility, invariant and membership designs (or None)."""
+        if self._live is not None:
+            return self._live
+        return tuple(None if s is None else _load_design(s) for s in self._stored)
+
+    @cached_property
+    def numeric_columns(self) -> frozenset[str]:
+        """Names that numerical terms read as numbers (candidates for columns of the data).
+
+        The alternatives' column given to :func:`asc` or :func:`alt_specific` and the
+        columns inside ``C(...)`` are left out: they may hold text.
+        """
+        names: set[str] = set()
+        for info in self.design_infos:
+            if info is None:
+                continue
+            for factor, fi in info.factor_infos.items():
+                if fi.type == "numerical":
+                    names |= _numeric_names(factor.code)
+        return frozenset(names)
+
+    @property
+    def exog_info(self):
+        return self.design_infos[0]
+
+    @property
+    def invariant_info(self):
+        return self.design_infos[1]
+
+    @property
+    def membership_info(self):
+        return self.design_infos[2]
+
+    def __getstate__(self) -> dict:
+        if self._not_storable is not None:
+            raise pickle.PicklingError(
+                f"this formula-built model cannot be pickled: {self._not_storable}; "
+                "transform the column before building the model instead"
+            )
+        state = dict(self.__dict__)
+        state.pop("design_infos", None)
+        state.pop("numeric_columns", None)
+        state["_live"] = None
+        return state
 
 
+# ---------------------------------------------------------------- building designs
 def _rhs(text: str) -> str:
     text = text.strip()
     return text[1:].strip() if text.startswith("~") else text
@@ -68,24 +257,103 @@ def _check_columns(data: pd.DataFrame, columns: dict) -> None:
             )
 
 
+def _patsy_failure(exc: patsy.PatsyError, where: str) -> SpecificationError:
+    cause = exc.__cause__
+    if isinstance(cause, SpecificationError):
+        return SpecificationError(f"{where}: {cause}")
+    return SpecificationError(f"{where} ({exc.message.splitlines()[0]})")
+
+
+def _display_names(info) -> list[str]:
+    """patsy's column names with asc()/alt_specific() columns renamed ``alt[gr]``, ``x:alt[gr]``."""
+    names = list(info.column_names)
+    for factor, fi in info.factor_infos.items():
+        call = _our_call(factor.code)
+        if call is None:
+            continue
+        ours = [t for t in fi.state["transforms"].values() if isinstance(t, AlternativeLevels)]
+        if len(ours) != 1:
+            continue
+        kept = ours[0].kept
+        args = [ast.get_source_segment(factor.code, a) or ast.unparse(a) for a in call.args]
+        is_alt_specific = isinstance(call.func, ast.Name) and call.func.id == "alt_specific"
+        prefix = f"{args[0]}:" if is_alt_specific and len(args) == 2 else ""
+        alt_text = args[-1] if args else "alt"
+        new = [f"{prefix}{alt_text}[{level}]" for level in kept]
+        old = [factor.name()] if fi.num_columns == 1 else \
+            [f"{factor.name()}[{i}]" for i in range(fi.num_columns)]
+        for o, n in zip(old, new):
+            names = [name.replace(o, n) for name in names]
+    return names
+
+
+def _numeric_names(code: str) -> set[str]:
+    """Variable names of a factor's code that are read as numbers."""
+    try:
+        tree = ast.parse(code, mode="eval").body
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+
+    def visit(node) -> None:
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.func.id in ("C", "asc"):
+                return
+            args = node.args[:1] if node.func.id == "alt_specific" else node.args
+            for arg in list(args) + [k.value for k in node.keywords]:
+                visit(arg)
+            return
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return names
+
+
+def _our_call(code: str) -> ast.Call | None:
+    try:
+        node = ast.parse(code, mode="eval").body
+    except SyntaxError:
+        return None
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+            and node.func.id in _OUR_TERMS:
+        return node
+    return None
+
+
 def _dmatrix(rhs: str, data: pd.DataFrame, argument: str, *, keep_intercept: bool):
     try:
-        frame = patsy.dmatrix(rhs, data, NA_action=_KEEP_NA, return_type="dataframe")
+        desc = patsy.ModelDesc.from_formula(rhs)
     except patsy.PatsyError as exc:
+        raise SpecificationError(f"{argument}: cannot parse {rhs!r} "
+                                 f"({exc.message.splitlines()[0]})") from None
+    if desc.lhs_termlist:
+        raise SpecificationError(f"{argument}: give only a right-hand side, got {rhs!r}")
+    has_intercept = patsy.INTERCEPT in desc.rhs_termlist
+    if keep_intercept and not has_intercept:
         raise SpecificationError(
-            f"{argument}: cannot build {rhs!r} from data ({exc.message.splitlines()[0]}); "
-            f"available columns: {list(map(str, data.columns))}"
-        ) from None
+            f"{argument}: the membership model always has a constant; remove '- 1' or "
+            "'+ 0' from the formula"
+        )
+    if not has_intercept:
+        # code categorical main effects against a reference level, as with a constant
+        desc = patsy.ModelDesc([], [patsy.INTERCEPT] + list(desc.rhs_termlist))
+    try:
+        frame = patsy.dmatrix(desc, data, eval_env=_eval_env(), NA_action=_KEEP_NA,
+                              return_type="dataframe")
+    except patsy.PatsyError as exc:
+        err = _patsy_failure(exc, f"{argument}: cannot build {rhs!r} from data")
+        raise SpecificationError(f"{err}; available columns: "
+                                 f"{list(map(str, data.columns))}") from None
     info = frame.design_info
-    has_intercept = "Intercept" in frame.columns
-    if keep_intercept:
-        if not has_intercept:
-            raise SpecificationError(
-                f"{argument}: the membership model always has a constant; remove '- 1' or "
-                "'+ 0' from the formula"
-            )
-    if has_intercept:
-        frame = frame.drop(columns="Intercept")
+    frame.columns = _display_names(info)
+    frame = frame.drop(columns="Intercept")
+    duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+    if duplicated:
+        raise SpecificationError(f"{argument}: the terms give the columns {duplicated} twice; "
+                                 "write each term once")
     return frame, info
 
 
@@ -93,7 +361,8 @@ def _outcome(lhs: str, data: pd.DataFrame) -> np.ndarray:
     if lhs in data.columns:
         return data[lhs].to_numpy()
     try:
-        frame = patsy.dmatrix(lhs + " - 1", data, NA_action=_KEEP_NA, return_type="dataframe")
+        frame = patsy.dmatrix(lhs + " - 1", data, eval_env=_eval_env(), NA_action=_KEEP_NA,
+                              return_type="dataframe")
     except patsy.PatsyError as exc:
         raise SpecificationError(
             f"formula: cannot evaluate the outcome {lhs!r} ({exc.message.splitlines()[0]}); "
@@ -106,6 +375,13 @@ def _outcome(lhs: str, data: pd.DataFrame) -> np.ndarray:
             f"formula: the outcome {lhs!r} must be one 0/1 column, got {list(frame.columns)}"
         )
     return frame.iloc[:, 0].to_numpy()
+
+
+def _store(infos: tuple) -> tuple[tuple, str | None]:
+    try:
+        return tuple(None if i is None else _dump_design(i) for i in infos), None
+    except _NotStorable as exc:
+        return (None, None, None), str(exc)
 
 
 def parse_formulas(formula: str, data: pd.DataFrame, *, invariant: str | None = None,
@@ -128,6 +404,15 @@ def parse_formulas(formula: str, data: pd.DataFrame, *, invariant: str | None = 
     endog : ndarray
     exog, exog_invariant, exog_membership : DataFrame or None
     spec : FormulaSpec
+
+    Examples
+    --------
+    >>> import mixlogit as mx
+    >>> from mixlogit.formula import parse_formulas
+    >>> df = mx.datasets.heating.load()
+    >>> endog, exog, inv, mem, spec = parse_formulas("choice ~ ic + C(alt) - 1", df)
+    >>> list(exog.columns)
+    ['C(alt)[T.gr]', 'C(alt)[T.ec]', 'C(alt)[T.er]', 'C(alt)[T.hp]', 'ic']
     """
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError("data must be a pandas DataFrame when a formula is used")
@@ -156,24 +441,48 @@ def parse_formulas(formula: str, data: pd.DataFrame, *, invariant: str | None = 
         mem, mem_info = _dmatrix(_rhs(membership), data, "membership", keep_intercept=True)
     if exog.shape[1] == 0 and (inv is None or inv.shape[1] == 0):
         raise SpecificationError("formula: no attribute terms on the right side")
-    spec = FormulaSpec(formula=formula, invariant=invariant, membership=membership, outcome=lhs,
-                       exog_info=exog_info, invariant_info=inv_info, membership_info=mem_info,
-                       columns=columns)
+    infos = (exog_info, inv_info, mem_info)
+    stored, reason = _store(infos)
+    spec = FormulaSpec(
+        formula=formula, invariant=invariant, membership=membership, outcome=lhs,
+        columns=columns, exog_names=tuple(exog.columns),
+        invariant_names=None if inv is None else tuple(inv.columns),
+        membership_names=None if mem is None else tuple(mem.columns),
+        _stored=stored, _not_storable=reason, _live=infos)
     return endog, exog, inv, mem, spec
 
 
 def design_for(spec: FormulaSpec, newdata: pd.DataFrame):
     """Rebuild the exog, invariant and membership matrices on new data.
 
+    Parameters
+    ----------
+    spec : FormulaSpec
+        From :func:`parse_formulas` (possibly unpickled).
+    newdata : DataFrame
+        Long format, with the columns the formulas use.
+
     Returns
     -------
     exog, exog_invariant, exog_membership : ndarray (the last two may be None)
+
+    Examples
+    --------
+    >>> import pickle
+    >>> import numpy as np
+    >>> import mixlogit as mx
+    >>> from mixlogit.formula import design_for, parse_formulas
+    >>> df = mx.datasets.heating.load()
+    >>> *_, spec = parse_formulas("choice ~ center(ic) + asc(alt) - 1", df)
+    >>> X, _, _ = design_for(spec, df.head(5))
+    >>> X2, _, _ = design_for(pickle.loads(pickle.dumps(spec)), df.head(5))
+    >>> X.shape, bool(np.array_equal(X, X2))
+    ((5, 5), True)
     """
     if not isinstance(newdata, pd.DataFrame):
         raise SpecificationError("newdata must be a pandas DataFrame for a formula-based model")
-    out = []
-    for info, argument in ((spec.exog_info, "formula"), (spec.invariant_info, "invariant"),
-                           (spec.membership_info, "membership")):
+    out: list[np.ndarray | None] = []
+    for info, argument in zip(spec.design_infos, ("formula", "invariant", "membership")):
         if info is None:
             out.append(None)
             continue
@@ -181,9 +490,7 @@ def design_for(spec: FormulaSpec, newdata: pd.DataFrame):
             (frame,) = patsy.build_design_matrices([info], newdata, NA_action=_KEEP_NA,
                                                    return_type="dataframe")
         except patsy.PatsyError as exc:
-            raise SpecificationError(
-                f"newdata: cannot rebuild the {argument} terms ({exc.message.splitlines()[0]})"
-            ) from None
+            raise _patsy_failure(exc, f"newdata: cannot rebuild the {argument} terms") from None
         if "Intercept" in frame.columns:
             frame = frame.drop(columns="Intercept")
         out.append(frame.to_numpy(float))

@@ -1,15 +1,15 @@
 """Vectorised numerical kernels of the latent-class logit.
 
-Pure numpy on the arrays of :class:`~mixlogit.data.ChoiceData`: every function
-works on all rows at once through ``ufunc.reduceat`` over the situation and
-decision-maker offsets, in log space, with no Python loop over rows,
-situations or decision makers (the only loops run over the K classes).
+Pure numpy, in log space, with no Python loop over rows, situations or
+decision makers: the softmax family (per situation of long rows, per column of
+a candidate set), log class shares from membership covariates, posteriors, and
+the derivatives of the membership logit. The long form's hot loop, one fused
+pass per EM iteration over a differenced block layout, lives in
+:mod:`mixlogit.likelihood.blocks` (with the optional compiled kernel of
+:mod:`mixlogit._numba_kernels`).
 
-Large data are processed in blocks of whole situations (:func:`make_blocks`),
-which bounds the memory of per-row temporaries and keeps them in cache; the
-per-situation sums are sparse matrix products, and the softmax is shifted by
-the chosen alternative's utility (the log-probability of the choice is then
-minus the log of one sum), falling back to the maximum when that overflows.
+:func:`make_blocks` cuts rows into blocks of whole situations, for code that
+works on the row layout of :class:`~mixlogit.data.ChoiceData`.
 
 Notation: W is the joint design ``[exog, invariant]`` (n_rows x Lw); the class
 coefficients ``C`` (K x Lw) hold each class's ``[beta_k, delta]``.
@@ -40,13 +40,10 @@ __all__ = [
     "Block",
     "make_blocks",
     "logsumexp",
-    "ClassState",
-    "class_state",
     "situation_softmax",
     "column_softmax",
     "log_class_shares",
     "posteriors",
-    "class_derivatives",
     "membership_derivatives",
 ]
 
@@ -155,124 +152,6 @@ def make_blocks(situation_start: np.ndarray, chosen_row: np.ndarray, n_rows: int
         blocks.append(Block(slice(r0, r1), slice(s0, s1), start, n_alt,
                             chosen_row[s0:s1] - r0, summer, width))
     return blocks
-
-
-def _block_softmax(Wt: np.ndarray, C: np.ndarray, block: Block):
-    """Choice probabilities (K, rows) and log-probability of the choice (K, situations)."""
-    U = C @ Wt
-    shift = U[:, block.chosen]
-    with np.errstate(over="ignore", invalid="ignore"):
-        E = np.exp(U - block.expand(shift))
-        total = block.situation_sums(E)
-    if np.all(np.isfinite(total)):
-        logp = -np.log(total)
-    else:  # a utility far above the chosen one: shift by the maximum instead
-        peak = np.maximum.reduceat(U, block.start, axis=1)
-        E = np.exp(U - block.expand(peak))
-        total = block.situation_sums(E)
-        logp = shift - peak - np.log(total)
-    E /= block.expand(total)
-    return E, logp
-
-
-@dataclass(frozen=True, eq=False)
-class ClassState:
-    """Per-class log-likelihood pieces at given class coefficients."""
-
-    logp_situation: np.ndarray  # (n_situations, K) log-probability of the observed choice
-    loglik: np.ndarray          # (n_decision_makers, K) log L_nk
-    probabilities: np.ndarray | None = None  # (K, n_rows) when kept
-
-
-def class_state(Wt: np.ndarray, C: np.ndarray, blocks: Sequence[Block],
-                decision_maker_summer: sparse.csr_matrix, *,
-                keep_probabilities: bool = False) -> ClassState:
-    """Per-situation and per-decision-maker class log-likelihoods.
-
-    Parameters
-    ----------
-    Wt : ndarray, shape (Lw, n_rows)
-        The joint design, transposed (attributes by rows).
-    C : ndarray, shape (K, Lw)
-    blocks : list of Block
-    decision_maker_summer : sparse matrix, shape (N, n_situations)
-    keep_probabilities : bool
-        Keep the choice probabilities (K x n_rows) for a following
-        :func:`class_derivatives` at the same coefficients.
-
-    Returns
-    -------
-    ClassState
-    """
-    logp = np.empty((blocks[-1].situations.stop, C.shape[0]))
-    P = np.empty((C.shape[0], Wt.shape[1])) if keep_probabilities else None
-    for b in blocks:
-        Pb, lp = _block_softmax(Wt[:, b.rows], C, b)
-        logp[b.situations] = lp.T
-        if P is not None:
-            P[:, b.rows] = Pb
-    return ClassState(logp, decision_maker_summer @ logp, P)
-
-
-def class_derivatives(Wt: np.ndarray, C: np.ndarray, blocks: Sequence[Block],
-                      situation_weight: np.ndarray, *, need_information: bool = True,
-                      need_deviations: bool = False, probabilities: np.ndarray | None = None):
-    """Gradient and information of weighted conditional logits, one per class.
-
-    For class k with situation weights c_sk the objective is
-    sum_s c_sk log P_k(y_s); its gradient is sum_s c_sk (w_chosen - wbar_sk) and
-    its information (minus the Hessian) is
-    sum_s c_sk sum_j P_kj (w_j - wbar_sk)(w_j - wbar_sk)'.
-
-    Parameters
-    ----------
-    Wt : ndarray, shape (Lw, n_rows)
-        The joint design, transposed.
-    C : ndarray, shape (K, Lw)
-    blocks : list of Block
-    situation_weight : ndarray, shape (n_situations, K)
-    need_information : bool
-        Compute the information matrices.
-    need_deviations : bool
-        Also return ``w_chosen - wbar_sk`` per situation, shape (S, K, Lw)
-        (summed per decision maker they are the class scores).
-    probabilities : ndarray, shape (K, n_rows), optional
-        Choice probabilities at ``C`` already computed (``ClassState``); the
-        softmax is then skipped and ``logp`` is not returned (None).
-
-    Returns
-    -------
-    logp : ndarray, shape (S, K) or None
-    grad : ndarray, shape (K, Lw)
-    info : ndarray, shape (K, Lw, Lw) or None
-    deviations : ndarray, shape (S, K, Lw) or None
-    """
-    K, Lw = C.shape
-    S = blocks[-1].situations.stop
-    logp = np.empty((S, K)) if probabilities is None else None
-    grad = np.zeros((K, Lw))
-    info = np.zeros((K, Lw, Lw)) if need_information else None
-    deviations = np.empty((S, K, Lw)) if need_deviations else None
-    for b in blocks:
-        Wb = Wt[:, b.rows]
-        if probabilities is None:
-            P, lp = _block_softmax(Wb, C, b)
-            logp[b.situations] = lp.T
-        else:
-            P = probabilities[:, b.rows]
-        PW = P[:, None, :] * Wb[None, :, :]                  # (K, Lw, rows)
-        Wbar = b.situation_sums(PW)                          # (K, Lw, situations)
-        dev = Wb[:, b.chosen][None, :, :] - Wbar             # (K, Lw, situations)
-        c = situation_weight[b.situations].T                 # (K, situations)
-        grad += np.einsum("kls,ks->kl", dev, c)
-        if need_information:
-            PW *= b.expand(c)[:, None, :]
-            first = np.matmul(PW, Wb.T)                      # (K, Lw, Lw)
-            second = np.matmul(Wbar * c[:, None, :], Wbar.transpose(0, 2, 1))
-            info += first - second
-        if need_deviations:
-            deviations[b.situations] = dev.transpose(2, 0, 1)
-    return logp, grad, info, deviations
 
 
 def log_class_shares(Z: np.ndarray, gamma: np.ndarray) -> np.ndarray:

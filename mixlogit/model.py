@@ -7,41 +7,41 @@ from arrays or with :meth:`~MixedMultinomialLogit.from_formula`, call
 """
 from __future__ import annotations
 
-import time
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from statsmodels.base.model import LikelihoodModel
-from statsmodels.base.optimizer import Optimizer
 
+from . import selection
+from ._direct import DIRECT_METHODS, fit_direct
+from ._fit_options import (
+    FIT_CHECKS,
+    FIT_DEFAULTS,
+    FORMULA_CHECKS,
+    check_fit_options,
+    check_fixed,
+    check_k_classes,
+    make_checked_starts,
+)
+from ._model_builders import ModelBuilders
+from ._model_likelihood import LikelihoodMethods
 from .data import ChoiceData, CountsData
-from .em import EMRun, summarize_starts
 from .exceptions import EstimationError, IdentificationWarning, SpecificationError, warn
-from .formula import FormulaSpec, design_for, parse_formulas
-from .kernels import column_softmax, log_class_shares, situation_softmax
-from .likelihood import (CountsLikelihood, Estimate, LongLikelihood, MixtureLikelihood,
-                         estimate)
+from .formula import FormulaSpec
+from .likelihood import CountsLikelihood, LongLikelihood, MixtureLikelihood, estimate
+from .likelihood.estimate import SWITCH_TOL, sample_optima
+from .likelihood.partitioned import PartitionedData, PartitionedLikelihood
 from .params import ParamLayout
+from .prediction import predict_counts, predict_long
 from .results import MixedMultinomialLogitResults
-from .starts import make_starts
 
-__all__ = ["MixedMultinomialLogit", "CountsMixedMultinomialLogit", "check_k_classes"]
+__all__ = ["MixedMultinomialLogit", "CountsMixedMultinomialLogit",
+           "DistributedMixedMultinomialLogit", "select_classes", "check_k_classes",
+           "DIRECT_METHODS", "FIT_CHECKS", "FIT_DEFAULTS", "FORMULA_CHECKS"]
 
-#: statsmodels optimizers accepted by ``fit(method=...)`` besides ``"em"``
-DIRECT_METHODS = ("newton", "bfgs", "lbfgs", "nm", "cg", "ncg", "powell")
-
-
-def check_k_classes(k_classes) -> int:
-    """``k_classes`` as an int, or a SpecificationError if it is not a whole number >= 1."""
-    if isinstance(k_classes, (bool, np.bool_)) or not isinstance(k_classes, (int, np.integer)):
-        raise SpecificationError(f"k_classes must be a whole number >= 1, got {k_classes!r}")
-    if k_classes < 1:
-        raise SpecificationError(f"k_classes must be at least 1, got {k_classes}")
-    return int(k_classes)
-
-
-class MixedMultinomialLogit(LikelihoodModel):
+class MixedMultinomialLogit(ModelBuilders, LikelihoodMethods, LikelihoodModel):
     """Finite mixture of conditional (multinomial) logits: the latent-class logit.
 
     A population holds ``k_classes`` unobserved classes; class k has taste
@@ -71,6 +71,10 @@ class MixedMultinomialLogit(LikelihoodModel):
         Frequency weight of each decision maker, repeated on its rows.
     availability : array_like, shape (n,), optional
         0 marks an alternative unavailable in its situation.
+    weights_kind : {"frequency", "sampling"}, optional
+        What ``weights`` are; see :class:`~mixlogit.data.ChoiceData`.
+    alternatives : array_like, shape (n,), optional
+        Alternative id of each row: a situation listing one twice is refused.
 
     Notes
     -----
@@ -94,18 +98,20 @@ class MixedMultinomialLogit(LikelihoodModel):
 
     def __init__(self, endog, exog, *, groups, panel=None, k_classes: int,
                  exog_invariant=None, exog_membership=None, weights=None, availability=None,
+                 weights_kind: str | None = None, alternatives=None,
                  exog_names: Sequence[str] | None = None,
                  invariant_names: Sequence[str] | None = None,
                  membership_names: Sequence[str] | None = None,
                  formula_spec: FormulaSpec | None = None,
                  argument_names: dict[str, str] | None = None,
                  data_index: pd.Index | None = None):
+        k_classes = check_k_classes(k_classes, where="MixedMultinomialLogit()")
         choice_data = ChoiceData.from_arrays(
             endog, exog, groups=groups, panel=panel, exog_invariant=exog_invariant,
             exog_membership=exog_membership, weights=weights, availability=availability,
-            exog_names=exog_names, invariant_names=invariant_names,
-            membership_names=membership_names, argument_names=argument_names)
-        k_classes = check_k_classes(k_classes)
+            weights_kind=weights_kind, alternatives=alternatives, exog_names=exog_names,
+            invariant_names=invariant_names, membership_names=membership_names,
+            argument_names=argument_names)
         if k_classes > choice_data.n_decision_makers:
             raise SpecificationError(
                 f"k_classes={k_classes} exceeds the number of decision makers "
@@ -133,133 +139,16 @@ class MixedMultinomialLogit(LikelihoodModel):
         self.df_model = self.layout.n_params
         self.nobs = nobs
         self.data_frame: pd.DataFrame | None = None
-
-    # ------------------------------------------------------------- builders
-    @classmethod
-    def from_formula(cls, formula: str, data: pd.DataFrame, *, groups: str, panel: str | None = None,
-                     k_classes: int, invariant: str | None = None, membership: str | None = None,
-                     weights: str | None = None, availability: str | None = None,
-                     subset=None, drop_cols=None, **kwargs) -> "MixedMultinomialLogit":
-        """Build the model from patsy formulas over a long-format DataFrame.
-
-        Parameters
-        ----------
-        formula : str
-            ``"choice ~ terms"``: the 0/1 chosen column and the terms with
-            class-specific coefficients. Patsy's intercept is removed (it is not
-            identified); categorical terms such as ``C(alt)`` are coded against a
-            reference level.
-        data : DataFrame
-            One row per (choice situation, alternative).
-        groups : str
-            Column with the choice-situation id.
-        panel : str, optional
-            Column with the decision-maker id.
-        k_classes : int
-            Number of latent classes.
-        invariant : str, optional
-            Right-hand-side formula of terms with a coefficient shared by all classes.
-        membership : str, optional
-            Right-hand-side formula of decision-maker covariates of class membership.
-        weights : str, optional
-            Column with frequency weights of decision makers.
-        availability : str, optional
-            Column with 1 for available alternatives and 0 otherwise.
-
-        Returns
-        -------
-        MixedMultinomialLogit
-
-        Examples
-        --------
-        >>> import mixlogit as mx
-        >>> df = mx.datasets.electricity.load()
-        >>> m = mx.MixedMultinomialLogit.from_formula(
-        ...     "choice ~ pf + cl - 1", df, groups="chid", panel="id", k_classes=2)
-        >>> m.param_names[:2]
-        ['class1:pf', 'class1:cl']
-        """
-        if subset is not None or drop_cols is not None or kwargs:
-            unknown = sorted(kwargs) + (["subset"] if subset is not None else []) \
-                + (["drop_cols"] if drop_cols is not None else [])
-            raise SpecificationError(
-                f"from_formula: unsupported arguments {unknown}; filter the DataFrame before "
-                "passing it"
-            )
-        columns = {"groups": groups, "panel": panel, "weights": weights,
-                   "availability": availability}
-        endog, exog, inv, mem, spec = parse_formulas(formula, data, invariant=invariant,
-                                                     membership=membership, columns=columns)
-        argument_names = {"endog": spec.outcome, "groups": groups, "panel": panel or "panel",
-                          "weights": weights or "weights", "availability": availability or "availability"}
-        model = cls(endog, exog, groups=data[groups], panel=None if panel is None else data[panel],
-                   k_classes=k_classes, exog_invariant=inv, exog_membership=mem,
-                   weights=None if weights is None else data[weights],
-                   availability=None if availability is None else data[availability],
-                   formula_spec=spec, argument_names=argument_names, data_index=data.index)
-        model.data_frame = data
-        return model
+        #: decision makers the starts are fitted on when the data are larger (partitioned data)
+        self.start_sample: int | None = None
 
     @classmethod
-    def from_counts(cls, counts, features, *, k_classes: int,
-                    feature_names: Sequence[str] | None = None) -> "MixedMultinomialLogit":
-        """Softmax mixture over one shared candidate set, from choice counts.
+    def _counts_model(cls) -> type["MixedMultinomialLogit"]:
+        return CountsMixedMultinomialLogit
 
-        The setting of Bing, Bunea, Niles-Weed and Wegkamp (*Learning large
-        softmax mixtures with warm start EM*): ``p`` candidates with features
-        ``x_j``, and ``N`` independent draws from
-        ``pi_j = sum_k alpha_k exp(x_j' beta_k) / sum_l exp(x_l' beta_k)``, of
-        which only the counts ``n_j`` are kept. EM runs per candidate: an
-        iteration costs ``O(p K L)`` whatever ``N`` is (plus an ``O(p K L^2)``
-        class information every few iterations), and the ``p x p`` long form
-        is never built. It gives the same fit as the long form in which each
-        draw is a decision maker facing all ``p`` candidates once.
-
-        Parameters
-        ----------
-        counts : array_like or Series, shape (p,)
-            Number of draws that chose each candidate (non-negative; fractional
-            values are accepted as weights).
-        features : array_like or DataFrame, shape (p, L)
-            Candidate features; a DataFrame's columns name the coefficients and
-            its index labels the candidates.
-        k_classes : int
-            Number of mixture components.
-        feature_names : sequence of str, optional
-            Coefficient names when ``features`` is an array (default ``x1..xL``).
-
-        Returns
-        -------
-        CountsMixedMultinomialLogit
-            A :class:`MixedMultinomialLogit` whose ``fit`` uses the counts
-            likelihood; its default start is ``"mom"`` (the method-of-moments
-            estimate plus random subspace draws). Results are the usual
-            :class:`~mixlogit.results.MixedMultinomialLogitResults`; per
-            decision-maker outputs (``posterior_probs``, ``loglikeobs``) have
-            one row per candidate (the draws that chose it), and the ``N`` of
-            BIC is the number of draws.
-
-        Raises
-        ------
-        DataError
-            Invalid counts or features (negative or non-finite values,
-            mismatched lengths, a constant or collinear feature).
-        SpecificationError
-            ``k_classes`` too large for the number of candidates
-            (``K (L + 1) - 1 > p - 1``).
-
-        Examples
-        --------
-        >>> import mixlogit as mx
-        >>> from mixlogit.datasets.simulate import simulate_counts
-        >>> sim = simulate_counts(n_candidates=500, n_draws=20_000, seed=0)
-        >>> model = mx.MixedMultinomialLogit.from_counts(sim.counts, sim.features, k_classes=3)
-        >>> res = model.fit(n_starts=3, seed=0)
-        >>> res.params.shape
-        (17,)
-        """
-        return CountsMixedMultinomialLogit(counts, features, k_classes=k_classes,
-                                           feature_names=feature_names)
+    @classmethod
+    def _distributed_model(cls) -> type["MixedMultinomialLogit"]:
+        return DistributedMixedMultinomialLogit
 
     # ------------------------------------------------------------ structure
     @property
@@ -305,126 +194,14 @@ class MixedMultinomialLogit(LikelihoodModel):
         mask, values = self.layout.fixed_mask(fixed)
         return self.likelihood_class(self.choice_data, self.layout, mask, values)
 
-    # ----------------------------------------------------------- likelihood
-    def loglike(self, params) -> float:
-        """Log-likelihood ``sum_n w_n log sum_k pi_nk L_nk``.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> import mixlogit as mx
-        >>> sim = mx.datasets.simulate.simulate_panel(
-        ...     n_decision_makers=100, n_situations=5, n_alternatives=3,
-        ...     betas=[[1.0, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
-        >>> model = mx.MixedMultinomialLogit.from_formula(
-        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id", k_classes=2)
-        >>> params = np.zeros(len(model.param_names))
-        >>> bool(np.isclose(model.loglike(params), 500 * np.log(1 / 3)))  # every alternative equally likely
-        True
-        """
-        return self.likelihood().evaluate(params).llf
-
-    def loglikeobs(self, params) -> np.ndarray:
-        """Weighted log-likelihood contribution of each decision maker, shape (N,).
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> import mixlogit as mx
-        >>> sim = mx.datasets.simulate.simulate_panel(
-        ...     n_decision_makers=100, n_situations=5, n_alternatives=3,
-        ...     betas=[[1.0, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
-        >>> model = mx.MixedMultinomialLogit.from_formula(
-        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id", k_classes=2)
-        >>> params = np.zeros(len(model.param_names))
-        >>> model.loglikeobs(params).shape
-        (100,)
-        """
-        ev = self.likelihood().evaluate(params)
-        return self.choice_data.weights * ev.loglike_obs
-
-    def score(self, params) -> np.ndarray:
-        """Analytic gradient of :meth:`loglike`.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> import mixlogit as mx
-        >>> sim = mx.datasets.simulate.simulate_panel(
-        ...     n_decision_makers=100, n_situations=5, n_alternatives=3,
-        ...     betas=[[1.0, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
-        >>> model = mx.MixedMultinomialLogit.from_formula(
-        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id", k_classes=2)
-        >>> params = np.full(len(model.param_names), 0.3)
-        >>> step = np.zeros_like(params)
-        >>> step[0] = 1e-6
-        >>> numeric = (model.loglike(params + step) - model.loglike(params - step)) / 2e-6
-        >>> bool(np.isclose(model.score(params)[0], numeric, atol=1e-5))
-        True
-        """
-        return self.likelihood().evaluate(params, order=1).score
-
-    def score_obs(self, params) -> np.ndarray:
-        """Weighted score of each decision maker, shape (N, n_params); sums to :meth:`score`.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> import mixlogit as mx
-        >>> sim = mx.datasets.simulate.simulate_panel(
-        ...     n_decision_makers=100, n_situations=5, n_alternatives=3,
-        ...     betas=[[1.0, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
-        >>> model = mx.MixedMultinomialLogit.from_formula(
-        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id", k_classes=2)
-        >>> params = np.full(len(model.param_names), 0.3)
-        >>> bool(np.allclose(model.score_obs(params).sum(axis=0), model.score(params)))
-        True
-        """
-        ev = self.likelihood().evaluate(params, order=1)
-        return ev.score_obs * self.choice_data.weights[:, None]
-
-    def hessian(self, params) -> np.ndarray:
-        """Analytic Hessian of :meth:`loglike`.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> import mixlogit as mx
-        >>> sim = mx.datasets.simulate.simulate_panel(
-        ...     n_decision_makers=100, n_situations=5, n_alternatives=3,
-        ...     betas=[[1.0, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
-        >>> model = mx.MixedMultinomialLogit.from_formula(
-        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id", k_classes=2)
-        >>> H = model.hessian(np.full(len(model.param_names), 0.3))
-        >>> H.shape, bool(np.allclose(H, H.T))
-        ((5, 5), True)
-        """
-        return self.likelihood().evaluate(params, order=2).hessian
-
-    def information(self, params) -> np.ndarray:
-        """Observed information, minus the Hessian.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> import mixlogit as mx
-        >>> sim = mx.datasets.simulate.simulate_panel(
-        ...     n_decision_makers=100, n_situations=5, n_alternatives=3,
-        ...     betas=[[1.0, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
-        >>> model = mx.MixedMultinomialLogit.from_formula(
-        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id", k_classes=2)
-        >>> params = np.full(len(model.param_names), 0.3)
-        >>> bool(np.allclose(model.information(params), -model.hessian(params)))
-        True
-        """
-        return -self.hessian(params)
-
     # ---------------------------------------------------------------- fit
     def fit(self, start_params=None, *, method: str = "em", start: Any = None,
             n_starts: int = 10, seed: int | np.random.Generator | None = None, tol: float = 1e-8,
-            maxiter: int = 1000, polish: bool = True, fixed: Mapping[str, float] | None = None,
-            cov_type: str = "oim", cov_kwds: Mapping[str, Any] | None = None, n_jobs: int = 1,
-            progress: bool | None = None, disp: bool = False, **start_kwds):
+            maxiter: int = 1000, polish: bool = True, switch_tol: float = SWITCH_TOL,
+            fixed: Mapping[str, float] | None = None, cov_type: str = "oim",
+            cov_kwds: Mapping[str, Any] | None = None, n_jobs: int = 1,
+            progress: bool | None = None, disp: bool = False,
+            **start_kwds: Any) -> MixedMultinomialLogitResults:
         """Fit the model by EM from several starts, then polish by Newton.
 
         Parameters
@@ -432,33 +209,43 @@ class MixedMultinomialLogit(LikelihoodModel):
         start_params : array_like or dict, optional
             Start values; when given, they replace ``start``.
         method : str
-            ``"em"`` (default): EM from every start, keep the best log-likelihood,
-            then Newton on the full likelihood (``polish``). ``"newton"``,
-            ``"bfgs"`` (and statsmodels' other optimizers) maximise the
-            likelihood directly from each start with statsmodels' optimizers.
+            ``"em"`` (default): EM from every start, each start handed over to
+            Newton's method on the full likelihood (``polish``), keep the best.
+            ``"newton"``, ``"bfgs"``, ``"lbfgs"``, ``"nm"``, ``"cg"``, ``"ncg"``,
+            ``"powell"``: statsmodels' optimizers maximise the likelihood
+            directly. A class-symmetric point is a stationary point they cannot
+            leave, so each start whose classes coincide is perturbed (seeded by
+            ``seed``), and every start first runs a short EM (relative change
+            1e-6, at most 200 iterations; see :mod:`mixlogit._direct`). A direct
+            fit is converged when the optimizer says so and the Hessian is
+            negative definite at its end.
         start : str, array, dict or list, optional
-            ``"partition"`` (random partitions of decision makers, one
-            conditional logit per group), ``"subspace"`` (draws in an estimated
-            subspace of the class coefficients), ``"mom"`` (counts form only:
-            the method-of-moments estimate plus ``n_starts - 1`` subspace
-            draws), or start values. The default depends on the data's form:
-            ``"partition"`` for long-format data (the subspace of long data is
-            estimated from the pooled logit's scores, see
-            :func:`mixlogit.starts.subspace.score_subspace_starts`), ``"mom"`` for the
-            counts form of :meth:`from_counts`, where the Gaussian-design moment
-            identities give the estimate cheaply. ``"mom"`` on long-format data
-            raises :class:`~mixlogit.exceptions.SpecificationError`.
+            A start strategy of :mod:`mixlogit.starts` (``"partition"``:
+            random partitions of decision makers, one conditional logit per
+            group; ``"subspace"``: draws in an estimated subspace of the class
+            coefficients; ``"mom"``, counts form only: the method-of-moments
+            estimates, then subspace draws; ``"short"``, ``"kmeans"``,
+            ``"split"``), or start values. Default: ``"partition"`` for
+            long-format data, ``"mom"`` for the counts form of
+            :meth:`from_counts`.
         n_starts : int
-            Number of starts (one when ``k_classes`` is 1: the likelihood
-            is then concave).
+            Total number of starts, whatever the strategy (``"mom"`` included:
+            its moment estimates count). With ``k_classes=1`` and a named
+            strategy one start is run (the likelihood is then concave).
         seed : int or numpy.random.Generator, optional
             Seed of every random choice; the same seed gives the same fit.
         tol : float
-            EM stops when the relative change of the log-likelihood is below ``tol``.
+            EM criterion: a start stops when the relative change of the
+            log-likelihood is below ``tol`` (``method="em"`` only).
         maxiter : int
             Maximum EM iterations (per start) or optimizer iterations.
         polish : bool
-            Run Newton's method on the full likelihood after EM.
+            Hand each EM start over to Newton's method on the full likelihood
+            once EM's relative change falls below ``switch_tol``
+            (``method="em"`` only).
+        switch_tol : float
+            Advanced: the relative log-likelihood change at which a start hands
+            over from EM to Newton (``method="em"`` with ``polish=True`` only).
         fixed : dict, optional
             ``{parameter name: value}`` held fixed, e.g. ``{"class2:time": 0.0}``.
             With fixed class-specific or membership terms, classes keep their
@@ -471,19 +258,28 @@ class MixedMultinomialLogit(LikelihoodModel):
             a column name or one label per decision maker; ``n_reps`` and
             ``seed`` for ``"bootstrap"``).
         n_jobs : int
-            Threads for running starts concurrently.
+            Threads running EM starts concurrently; -1 uses every core
+            (``method="em"`` only).
         progress : bool, optional
             Progress bar over starts (default: when interactive).
         disp : bool
-            Print optimizer messages (direct methods).
+            Print optimizer messages (direct methods only).
         **start_kwds
-            Options of the start strategy (for example ``scale`` of
-            ``"subspace"``, ``method`` of ``"mom"``); an option the strategy
-            does not take raises ``TypeError``.
+            Options of the start strategy (``scale`` of ``"subspace"`` on
+            long-format data, ``n_tries`` of ``"mom"``); any other keyword
+            raises :class:`~mixlogit.exceptions.SpecificationError` naming the
+            valid ones.
 
         Returns
         -------
         MixedMultinomialLogitResults
+
+        Raises
+        ------
+        SpecificationError
+            An invalid option, an unknown keyword, or an option the ``method``
+            does not use set away from its default (``method="bfgs"`` with
+            ``polish=False``, ``tol``, ``switch_tol`` or ``n_jobs``).
 
         Warns
         -----
@@ -510,76 +306,40 @@ class MixedMultinomialLogit(LikelihoodModel):
         >>> float(fixed.params["class2:x1"])
         -1.0
         """
-        if not isinstance(method, str) or (method != "em" and method not in DIRECT_METHODS):
-            raise SpecificationError(f"method={method!r}; use 'em' or one of {list(DIRECT_METHODS)}")
-        if not isinstance(n_starts, (int, np.integer)) or n_starts < 1:
-            raise SpecificationError(f"n_starts must be a whole number >= 1, got {n_starts!r}")
-        if not (isinstance(tol, (int, float)) and tol > 0):
-            raise SpecificationError(f"tol must be a positive number, got {tol!r}")
-        if not isinstance(maxiter, (int, np.integer)) or maxiter < 1:
-            raise SpecificationError(f"maxiter must be a whole number >= 1, got {maxiter!r}")
-        rng = np.random.default_rng(seed)
+        given = dict(method=method, start=start, n_starts=n_starts, seed=seed, tol=tol,
+                     maxiter=maxiter, polish=polish, switch_tol=switch_tol, fixed=fixed,
+                     cov_type=cov_type, cov_kwds=cov_kwds, n_jobs=n_jobs, progress=progress,
+                     disp=disp)
+        opts = check_fit_options(given, start_kwds, has_start_params=start_params is not None)
+        fixed = check_fixed(fixed)
+        rng = np.random.default_rng(opts["seed"])
         lik = self.likelihood(fixed)
-        if start_params is not None:
-            start = start_params
-        elif start is None:
-            start = lik.default_start
-        if self.k_classes == 1 and isinstance(start, str):
-            n_starts = 1
-        starts = make_starts(lik, start, int(n_starts), rng, **start_kwds)
+        start = start_params if start_params is not None else (
+            lik.default_start if start is None else start)
+        n = 1 if self.k_classes == 1 and isinstance(start, str) else opts["n_starts"]
+        sample_seed = opts["seed"] if isinstance(opts["seed"], (int, np.integer)) else 0
+        start_lik = lik.start_likelihood(max_units=self.start_sample, seed=int(sample_seed))
+        starts = make_checked_starts(start_lik, start, n, rng, start_kwds, ["start_params", *given])
         if not starts:
             raise EstimationError("no start values were produced")
-
-        if method == "em":
-            est = estimate(lik, starts, tol=tol, maxiter=int(maxiter), polish=polish,
-                           n_jobs=n_jobs, progress=progress)
+        if start_lik is not lik:  # starts fitted on a sample: its distinct optima go on
+            starts = sample_optima(start_lik, starts, tol=opts["tol"], maxiter=opts["maxiter"])
+        if opts["method"] == "em":
+            est = estimate(lik, starts, tol=opts["tol"], maxiter=opts["maxiter"],
+                           polish=opts["polish"], switch_tol=opts["switch_tol"],
+                           n_jobs=opts["n_jobs"], progress=opts["progress"])
         else:
-            est = self._fit_direct(lik, starts, method=method, maxiter=int(maxiter), disp=disp)
+            est = fit_direct(lik, starts, method=opts["method"], maxiter=opts["maxiter"],
+                             disp=opts["disp"], rng=rng, progress=opts["progress"])
         if not np.isfinite(est.llf):
             raise EstimationError("every start failed: the log-likelihood is not finite")
+        options = {key: opts[key] for key in ("n_starts", "tol", "maxiter", "polish",
+                                              "switch_tol", "n_jobs")}
+        options["start"] = start if isinstance(start, str) else "given"
+        options["start_sample"] = start_lik.n_units  # decision makers the starts were fitted on
         return MixedMultinomialLogitResults.from_estimate(
-            self, lik, est, cov_type=cov_type, cov_kwds=dict(cov_kwds or {}), method=method,
-            seed=seed)
-
-    def _fit_direct(self, lik: MixtureLikelihood, starts, *, method: str, maxiter: int, disp: bool
-                    ) -> Estimate:
-        """Maximise the likelihood with statsmodels' optimizers from each start."""
-        free = lik.free
-        scale = float(lik.data.weights.sum())
-
-        def expand(x):
-            theta = lik.fixed_values.copy()
-            theta[free] = x
-            return theta
-
-        def f(x):
-            return -lik.evaluate(expand(x)).llf / scale
-
-        def grad(x):
-            return -lik.evaluate(expand(x), order=1).score[free] / scale
-
-        def hess(x):
-            return -lik.evaluate(expand(x), order=2).hessian[np.ix_(free, free)] / scale
-
-        runs = []
-        for origin, theta0 in starts:
-            t0 = time.perf_counter()
-            xopt, retvals, _ = Optimizer()._fit(f, grad, theta0[free], (), {}, hessian=hess,
-                                                method=method, maxiter=maxiter, full_output=True,
-                                                disp=disp)
-            theta = expand(np.asarray(xopt))
-            llf = lik.evaluate(theta).llf
-            conv = bool(retvals.get("converged", False)) if isinstance(retvals, dict) else False
-            n_iter = int(retvals.get("iterations", 0) or 0) if isinstance(retvals, dict) else 0
-            runs.append(EMRun(origin=origin, params=theta, llf=llf, history=np.array([llf]),
-                              n_iter=n_iter, converged=conv, seconds=time.perf_counter() - t0,
-                              start_params=theta0))
-        report = summarize_starts(runs)
-        best = runs[report.best_index]
-        ev = lik.evaluate(best.params, order=2)
-        return Estimate(params=best.params, evaluation=ev, runs=runs, report=report,
-                        em_converged=best.converged, polish_iter=0, polish_converged=None,
-                        seconds=sum(r.seconds for r in runs))
+            self, lik, est, cov_type=cov_type, cov_kwds=dict(cov_kwds or {}),
+            method=opts["method"], seed=opts["seed"], options=options)
 
     # ------------------------------------------------------------- predict
     def predict(self, params, exog=None, *, groups=None, exog_invariant=None,
@@ -611,8 +371,18 @@ class MixedMultinomialLogit(LikelihoodModel):
         Returns
         -------
         Series or DataFrame
-            Indexed like the input rows (rows dropped for missing values or
-            unavailable alternatives get probability NaN / 0).
+            Indexed like the input rows. On new data, unavailable alternatives
+            get 0 and the rows of a situation with a missing value NaN; on the
+            estimation rows, rows estimation did not use (unavailable or
+            dropped) get NaN.
+
+        Raises
+        ------
+        DataError
+            New data break an estimation rule (see :mod:`mixlogit.prediction`):
+            a missing situation id, an infinite or text attribute, availability
+            other than 0/1 or missing when the model used it, a situation with
+            nothing available, an empty frame, arrays of different lengths.
 
         Examples
         --------
@@ -630,80 +400,8 @@ class MixedMultinomialLogit(LikelihoodModel):
         >>> model.predict(res.params, kind="class").shape
         (1500, 2)
         """
-        if kind not in ("probability", "class"):
-            raise SpecificationError(f"kind={kind!r}; use 'probability' or 'class'")
-        lay = self.layout
-        u = lay.unpack(params)
-        if exog is None:
-            d = self.choice_data
-            X, V, Zrow = d.exog, d.exog_invariant, d.exog_membership[d.decision_maker_of_row]
-            sit_start, sit_of_row = d.situation_start, d.situation_of_row
-            n_out, rows = d.n_input_rows, d.row_index
-            index = self.data_index if self.data_index is not None else pd.RangeIndex(n_out)
-            avail = np.ones(d.n_rows, bool)
-        else:
-            X, V, Zrow, g, avail, index = self._new_design(exog, groups, exog_invariant,
-                                                           exog_membership, availability)
-            codes, _ = pd.factorize(g)
-            rows = np.argsort(codes, kind="stable")
-            X, V, Zrow, avail = X[rows], V[rows], Zrow[rows], avail[rows]
-            sc = codes[rows]
-            new = np.r_[True, sc[1:] != sc[:-1]]
-            sit_start = np.flatnonzero(new)
-            sit_of_row = np.cumsum(new) - 1
-            n_out = len(codes)
-        C = u.class_coefficients
-        U = np.hstack([X, V]) @ C.T
-        U[~avail] = -np.inf
-        with np.errstate(invalid="ignore"):
-            P, _ = situation_softmax(U, sit_start, sit_of_row)
-        P[~avail] = 0.0
-        names = lay.class_names
-        if kind == "class":
-            out = np.full((n_out, lay.k_classes), np.nan)
-            out[rows] = P
-            return pd.DataFrame(out, index=index, columns=names)
-        pi = np.exp(log_class_shares(Zrow, u.gamma))
-        out = np.full(n_out, np.nan)
-        out[rows] = (pi * P).sum(axis=1)
-        return pd.Series(out, index=index, name="probability")
-
-    def _new_design(self, exog, groups, exog_invariant, exog_membership, availability):
-        lay = self.layout
-        spec = self.formula_spec
-        if spec is not None and isinstance(exog, pd.DataFrame):
-            newdata = exog
-            gcol = spec.columns["groups"]
-            if gcol not in newdata.columns:
-                raise SpecificationError(f"newdata needs the groups column {gcol!r}")
-            X, V, Z = design_for(spec, newdata)
-            g = newdata[gcol].to_numpy()
-            acol = spec.columns.get("availability")
-            avail = (newdata[acol].to_numpy() != 0) if acol and acol in newdata.columns \
-                else np.ones(len(newdata), bool)
-            index = newdata.index
-        else:
-            if groups is None:
-                raise SpecificationError("predict on new arrays needs groups= (situation ids)")
-            X = np.asarray(exog, dtype=float)
-            X = X[:, None] if X.ndim == 1 else X
-            V = None if exog_invariant is None else np.asarray(exog_invariant, float)
-            Z = None if exog_membership is None else np.asarray(exog_membership, float)
-            g = np.asarray(groups)
-            avail = np.ones(len(X), bool) if availability is None else np.asarray(availability) != 0
-            index = pd.RangeIndex(len(X))
-        n = len(X)
-        V = np.empty((n, 0)) if V is None else (V[:, None] if V.ndim == 1 else V)
-        Z = np.empty((n, 0)) if Z is None else (Z[:, None] if Z.ndim == 1 else Z)
-        if X.shape[1] != lay.k_exog or V.shape[1] != lay.k_invariant \
-                or Z.shape[1] != lay.k_membership - 1:
-            raise SpecificationError(
-                f"new data have {X.shape[1]} class-specific, {V.shape[1]} invariant and "
-                f"{Z.shape[1]} membership columns; the model has {lay.k_exog}, "
-                f"{lay.k_invariant} and {lay.k_membership - 1}"
-            )
-        Zrow = np.hstack([np.ones((n, 1)), Z])
-        return X, V, Zrow, g, avail, index
+        return predict_long(self, params, exog, groups=groups, exog_invariant=exog_invariant,
+                            exog_membership=exog_membership, availability=availability, kind=kind)
 
 
 class CountsMixedMultinomialLogit(MixedMultinomialLogit):
@@ -746,7 +444,7 @@ class CountsMixedMultinomialLogit(MixedMultinomialLogit):
     def __init__(self, counts, features, *, k_classes: int,
                  feature_names: Sequence[str] | None = None):
         data = CountsData.from_arrays(counts, features, feature_names=feature_names)
-        k_classes = check_k_classes(k_classes)
+        k_classes = check_k_classes(k_classes, where="from_counts()")
         p, L = data.features.shape
         if k_classes * (L + 1) - 1 > p - 1:
             raise SpecificationError(
@@ -796,30 +494,83 @@ class CountsMixedMultinomialLogit(MixedMultinomialLogit):
             Indexed by candidate.
         """
         if kwargs:
-            raise SpecificationError(f"predict: unsupported arguments {sorted(kwargs)} for the "
-                                     "counts form")
-        if kind not in ("probability", "class"):
-            raise SpecificationError(f"kind={kind!r}; use 'probability' or 'class'")
-        lay = self.layout
-        if exog is None:
-            X, index = self.choice_data.features, self.data_index
-        else:
-            index = exog.index if isinstance(exog, pd.DataFrame) else None
-            if isinstance(exog, pd.DataFrame):
-                missing = [c for c in lay.exog_names if c not in exog.columns]
-                if not missing:
-                    exog = exog[list(lay.exog_names)]
-            X = np.asarray(exog, dtype=float)
-            X = X[:, None] if X.ndim == 1 else X
-            if X.ndim != 2 or X.shape[1] != lay.k_exog:
-                raise SpecificationError(f"new features must have {lay.k_exog} columns "
-                                         f"({list(lay.exog_names)}), got shape {X.shape}")
-            index = pd.RangeIndex(X.shape[0], name="candidate") if index is None else index
-        u = lay.unpack(params)
-        sigma, _ = column_softmax(X @ u.betas.T)
-        if kind == "class":
-            return pd.DataFrame(sigma, index=index, columns=lay.class_names)
-        g = u.gamma[:, 0]
-        alpha = np.exp(g - g.max())
-        alpha /= alpha.sum()
-        return pd.Series(sigma @ alpha, index=index, name="probability")
+            raise SpecificationError(
+                f"predict() on the counts form takes no {sorted(kwargs)}: the candidates share one "
+                "choice set, so there are no situations, invariant attributes or availability; "
+                "pass params, exog (features) and kind")
+        return predict_counts(self, params, exog, kind=kind)
+
+
+class DistributedMixedMultinomialLogit(MixedMultinomialLogit):
+    """The latent-class logit on partitioned data resident on Dask workers.
+
+    Built by :meth:`MixedMultinomialLogit.from_formula` when ``data`` is a dask
+    DataFrame. ``fit`` takes the same options; its starts are fitted on a
+    deterministic sample of at most :attr:`start_sample` decision makers
+    (a hash of the id and the seed, so the same whatever the partitioning),
+    and the distinct optima found there are run to convergence on all the
+    data. EM, the polish and the covariance move only additive pieces between
+    the workers and this process (see :mod:`mixlogit.likelihood.partitioned`).
+
+    Parameters
+    ----------
+    data : PartitionedData
+        From :func:`mixlogit.distributed.partitioned_data_from_dask`.
+    k_classes : int
+    start_sample : int or None
+        Decision makers the starts are fitted on (``None``: all).
+
+    Examples
+    --------
+    >>> import mixlogit as mx
+    >>> from mixlogit.likelihood.partitioned import PartitionedLikelihood
+    >>> sim = mx.datasets.simulate.simulate_panel(
+    ...     n_decision_makers=80, n_situations=4, n_alternatives=3,
+    ...     betas=[[1.0, -1.0], [-1.0, 1.0]], shares=[0.5, 0.5], seed=0)
+    >>> local = mx.MixedMultinomialLogit.from_formula(
+    ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id", k_classes=2)
+    >>> parts = PartitionedLikelihood.split(local.likelihood(), 2).data  # two local partitions
+    >>> model = DistributedMixedMultinomialLogit(parts, k_classes=2)
+    >>> res = model.fit(n_starts=2, seed=0)
+    >>> bool(abs(res.llf - local.fit(n_starts=2, seed=0).llf) < 1e-6)
+    True
+    """
+
+    def __init__(self, data: PartitionedData, *, k_classes: int,
+                 start_sample: int | None = 200_000):
+        k_classes = check_k_classes(k_classes, where="from_formula()")
+        if k_classes > data.n_decision_makers:
+            raise SpecificationError(
+                f"k_classes={k_classes} exceeds the number of decision makers "
+                f"({data.n_decision_makers}); use fewer classes")
+        L = len(data.exog_names)
+        self._setup(data, PartitionedLikelihood, k_classes, endog=np.zeros(1),
+                    exog=np.zeros((1, L)), nobs=data.n_rows, formula_spec=None, data_index=None)
+        self.start_sample = start_sample
+
+    def predict(self, params, exog=None, **kwargs):
+        """Not available in-sample for partitioned data: predict on a pandas frame of new data
+        with a model built from it, or gather the rows you need."""
+        raise SpecificationError(
+            "predict on partitioned data is not available; build a local model on the rows "
+            "to predict (mx.MixedMultinomialLogit.from_formula(formula, frame, ...)) and pass "
+            "these estimates: model.predict(res.params)")
+
+
+def select_classes(formula, data=None, **kwds):
+    """Fit K = 1, 2, ... classes and compare them; see :func:`mixlogit.selection.select_classes`.
+
+    With a formula, the models are built by :meth:`MixedMultinomialLogit.from_formula`.
+
+    Examples
+    --------
+    >>> import mixlogit as mx
+    >>> df = mx.datasets.electricity.load()
+    >>> sel = mx.select_classes("choice ~ pf + cl - 1", df, groups="chid", panel="id",
+    ...                         k_classes=[1, 2], n_starts=2, seed=0)
+    >>> list(sel.table.index)
+    [1, 2]
+    """
+    if isinstance(formula, str):
+        kwds.setdefault("builder", MixedMultinomialLogit.from_formula)
+    return selection.select_classes(formula, data, **kwds)

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
+from ._alignment import assignment_costs
 from .exceptions import SpecificationError
 
 __all__ = ["ParamLayout", "Unpacked", "align_classes"]
@@ -202,8 +202,5 @@ def align_classes(reference: np.ndarray, candidate: np.ndarray, scale: np.ndarra
     candidate = np.asarray(candidate, float)
     scale = np.ones(reference.shape[1]) if scale is None else np.where(np.asarray(scale) > 0, scale, 1.0)
     diff = (reference[:, None, :] - candidate[None, :, :]) / scale
-    cost = (diff ** 2).sum(axis=2)
-    rows, cols = linear_sum_assignment(cost)
-    order = np.empty_like(cols)
-    order[rows] = cols
-    return order, float(cost[rows, cols].sum())
+    order, best, _ = assignment_costs((diff ** 2).sum(axis=2))
+    return order, best

@@ -1,11 +1,13 @@
 """Choosing the number of classes: fit K = 1..Kmax, tabulate information criteria.
 
-:func:`select_classes` fits every K with fresh random-partition starts **and**
-warm starts built from the K-1 solution by splitting one of its classes
-(ALGORITHMS.md section 6), and returns a :class:`ClassSelection` whose table
+:func:`select_classes` fits every K with fresh starts (the likelihood's
+default strategy: random partitions for long data, the method of moments for
+counts) **and** warm starts built from the K-1 solution by splitting one of
+its classes (ALGORITHMS.md section 6), and returns a :class:`ClassSelection`
+whose table
 holds, per K: the log-likelihood, the number of free parameters ``d``, AIC,
 BIC and CAIC with ``N`` = decision makers (sum of frequency weights, as lclogit2
-does), the sample-size adjusted BIC, ICL (BIC plus twice the classification
+does; draws for the counts form), the sample-size adjusted BIC, ICL (BIC plus twice the classification
 entropy), the entropy R^2, the smallest class share, the share of starts that
 reached the best optimum (restart stability), which start won (fresh or split),
 whether the fit converged, and the warnings the fit raised.
@@ -20,20 +22,33 @@ has ``B ~ I_c`` (lambda near 1); heterogeneity inside the class raises
 lambda along the directions in which tastes differ. With ``u`` normalised so
 that ``u' (I_c / n_c) u = 1``, a two-point split ``beta_c -/+ sqrt(lambda - 1) u``
 matches the excess variance along ``u`` (our derivation; in one dimension it is
-exact for small heterogeneity). Both halves get half of c's share.
+exact for small heterogeneity). Both halves get half of c's share. The class
+scores are read from the per-unit scores of the fit (``s_n = score_nc / h_nc``)
+and ``I_c`` from ``likelihood.class_information``, so both data forms work.
+
+This module never imports :mod:`mixlogit.model`: models come from the caller,
+as a ``builder`` (``builder(formula, data, k_classes=k, **model_kwds)``, which
+``mixlogit.select_classes`` sets to ``MixedMultinomialLogit.from_formula``), a
+callable ``k -> model``, or a list of models.
 """
 from __future__ import annotations
 
+import numbers
 import warnings
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.linalg import eigh
 
+from ._parallel import progress as progress_bar
 from .exceptions import SpecificationError
+from .params import ParamLayout
+from .starts import make_starts
 
-__all__ = ["ClassSelection", "select_classes", "split_class_starts"]
+__all__ = ["ClassSelection", "select_classes", "split_class_starts", "plot_criteria"]
 
 
 def split_class_starts(results, *, n_classes_to_split: int = 2) -> list[tuple[str, np.ndarray]]:
@@ -42,8 +57,8 @@ def split_class_starts(results, *, n_classes_to_split: int = 2) -> list[tuple[st
     Parameters
     ----------
     results : MixedMultinomialLogitResults
-        The K-class fit (without membership covariates other than the constant
-        the membership coefficients of the new class copy the split class's).
+        The K-class fit, long or counts form (the membership coefficients of
+        the new class copy the split class's).
     n_classes_to_split : int
         Split each of the largest classes in turn (one start per class).
 
@@ -66,36 +81,26 @@ def split_class_starts(results, *, n_classes_to_split: int = 2) -> list[tuple[st
     >>> [(origin, start.shape) for origin, start in split_class_starts(res)]
     [('split class1', (5,))]
     """
-    lik = results.fit_state.likelihood
+    state = results.fit_state
+    lik = state.likelihood
     lay = lik.layout
-    data = lik.data
-    K = lay.k_classes
-    L = lay.k_exog
-    theta = results.params.to_numpy()
+    K, L = lay.k_classes, lay.k_exog
+    theta = np.asarray(state.params, float)
     u = lay.unpack(theta)
-    h = results.fit_state.evaluation.posteriors
-    w = data.weights
-    shares = results.class_shares.to_numpy()
-    from .diagnostics import class_probabilities
-    from .params import ParamLayout
-
+    ev = state.evaluation if state.evaluation.score_obs is not None \
+        else lik.evaluate(theta, order=1)
+    h, w = ev.posteriors, lik.weights
+    wh = w[:, None] * h
+    infos = lik.class_information(theta, wh)
     new_lay = ParamLayout(K + 1, lay.exog_names, lay.invariant_names, lay.membership_names)
-    P = class_probabilities(data, u.class_coefficients)
-    X = data.design[:, :L]
     starts = []
-    for c in np.argsort(-shares)[:n_classes_to_split]:
+    for c in np.argsort(-wh.sum(axis=0), kind="stable")[:n_classes_to_split]:
         c = int(c)
-        wc = w * h[:, c]
-        n_c = wc.sum()
-        Pc = P[:, c]
-        Xbar = np.add.reduceat(X * Pc[:, None], data.situation_start, axis=0)
-        dev = X[data.chosen_row] - Xbar
-        # per-decision-maker class scores
-        S = np.add.reduceat(dev, data.decision_maker_start, axis=0)
-        cs = wc[data.decision_maker_of_situation]
-        info = (X * (cs[data.situation_of_row] * Pc)[:, None]).T @ X - (Xbar * cs[:, None]).T @ Xbar
-        B = (S * wc[:, None]).T @ S
-        step = _split_step(info, B, n_c)
+        S = ev.score_obs[:, lay.class_slice(c)]             # h_nc s_n: per-unit class scores
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inv_h = np.where(h[:, c] > 0, 1.0 / h[:, c], 0.0)
+        B = (S * (w * inv_h)[:, None]).T @ S                # sum_n w_n h_nc s_n s_n'
+        step = _split_step(np.asarray(infos[c])[:L, :L], B, float(wh[:, c].sum()))
         betas = np.delete(u.betas, c, axis=0)
         gam = np.delete(u.gamma, c, axis=0)
         half_gamma = u.gamma[c] + np.r_[np.log(0.5), np.zeros(u.gamma.shape[1] - 1)]
@@ -109,8 +114,6 @@ def _split_step(info: np.ndarray, B: np.ndarray, n_c: float) -> np.ndarray:
     L = info.shape[0]
     if L == 0 or n_c <= 0:
         return np.zeros(L)
-    from scipy.linalg import eigh
-
     ridge = 1e-8 * max(np.trace(info) / L, 1e-12)
     try:
         lam, vec = eigh(0.5 * (B + B.T), 0.5 * (info + info.T) + ridge * np.eye(L))
@@ -143,8 +146,10 @@ class ClassSelection:
     >>> sim = mx.datasets.simulate.simulate_panel(
     ...     n_decision_makers=100, n_situations=6, n_alternatives=3,
     ...     betas=[[1.5, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
-    >>> sel = mx.select_classes("choice ~ x1 + x2 - 1", sim.data, groups="chid",
-    ...                         panel="id", k_classes=[1, 2], n_starts=2, seed=0)
+    >>> from mixlogit.selection import select_classes
+    >>> sel = select_classes("choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id",
+    ...                      k_classes=[1, 2], n_starts=2, seed=0,
+    ...                      builder=mx.MixedMultinomialLogit.from_formula)
     >>> sel.table.index.tolist()
     [1, 2]
     """
@@ -170,14 +175,17 @@ class ClassSelection:
         >>> sim = mx.datasets.simulate.simulate_panel(
         ...     n_decision_makers=100, n_situations=6, n_alternatives=3,
         ...     betas=[[1.5, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
-        >>> sel = mx.select_classes("choice ~ x1 + x2 - 1", sim.data, groups="chid",
-        ...                         panel="id", k_classes=[1, 2], n_starts=2, seed=0)
+        >>> from mixlogit.selection import select_classes
+        >>> sel = select_classes("choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id",
+        ...                      k_classes=[1, 2], n_starts=2, seed=0,
+        ...                      builder=mx.MixedMultinomialLogit.from_formula)
         >>> sel.best("bic")
         2
         """
         if criterion not in ("aic", "bic", "caic", "sabic", "icl"):
             raise SpecificationError(f"criterion={criterion!r}; use aic, bic, caic, sabic or icl")
-        return int(self.table[criterion].idxmin())
+        values = self.table[criterion].to_numpy(float)
+        return int(self.table.index.to_numpy()[int(np.nanargmin(values))])
 
     def plot(self, criteria=("aic", "bic", "caic", "sabic"), *, ax=None):
         """Criteria against K; stars mark each minimum.
@@ -200,13 +208,13 @@ class ClassSelection:
         >>> sim = mx.datasets.simulate.simulate_panel(
         ...     n_decision_makers=100, n_situations=6, n_alternatives=3,
         ...     betas=[[1.5, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
-        >>> sel = mx.select_classes("choice ~ x1 + x2 - 1", sim.data, groups="chid",
-        ...                         panel="id", k_classes=[1, 2], n_starts=2, seed=0)
+        >>> from mixlogit.selection import select_classes
+        >>> sel = select_classes("choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id",
+        ...                      k_classes=[1, 2], n_starts=2, seed=0,
+        ...                      builder=mx.MixedMultinomialLogit.from_formula)
         >>> sel.plot().get_xlabel()
         'number of classes K'
         """
-        from .results.plotting import plot_criteria
-
         return plot_criteria(self.table, criteria=criteria, ax=ax)
 
     def __str__(self) -> str:
@@ -218,30 +226,171 @@ class ClassSelection:
                 f"AIC {self.best('aic')}, SABIC {self.best('sabic')}, ICL {self.best('icl')}")
 
     def _repr_html_(self) -> str:  # pragma: no cover - notebook display
-        return self.table._repr_html_()
+        return self.table.to_html()
 
     def __repr__(self) -> str:
         return f"<ClassSelection: K = {list(self.table.index)}, best by BIC {self.best('bic')}>"
 
 
-def _fit_one(model, k: int, previous, *, n_starts: int, rng, warm_start: bool,
-             n_split: int, fit_kwds: Mapping[str, Any]):
-    from .likelihood import estimate
-    from .results import MixedMultinomialLogitResults
-    from .starts import make_starts
+def plot_criteria(table: pd.DataFrame, *, criteria=("aic", "bic", "caic", "sabic"), ax=None):
+    """Information criteria against the number of classes; the minimum of each is marked.
 
-    lik = model.likelihood(fit_kwds.get("fixed"))
-    starts = make_starts(lik, "partition", 1 if k == 1 else n_starts, rng)
+    Parameters
+    ----------
+    table : DataFrame
+        Indexed by K with one column per criterion (as ``ClassSelection.table``).
+    criteria : sequence of str
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from mixlogit.selection import plot_criteria
+    >>> table = pd.DataFrame({"aic": [10.0, 8.0, 9.0], "bic": [11.0, 10.0, 12.0]}, index=[1, 2, 3])
+    >>> ax = plot_criteria(table, criteria=("aic", "bic"))
+    >>> ax.get_xlabel()
+    'number of classes K'
+    """
+    if ax is None:
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError("plotting needs matplotlib: pip install 'mixlogit[plot]'") from exc
+        _, ax = plt.subplots()
+    ks = table.index.to_numpy()
+    for i, c in enumerate(criteria):
+        vals = table[c].to_numpy(float)
+        ax.plot(ks, vals, marker="o", color=f"C{i}", label=c.upper())
+        if np.isfinite(vals).any():
+            j = int(np.nanargmin(vals))
+            ax.plot(ks[j], vals[j], marker="*", ms=14, color=f"C{i}")
+    ax.set_xticks(ks)
+    ax.set_xlabel("number of classes K")
+    ax.set_ylabel("criterion (smaller is better)")
+    ax.legend()
+    ax.set_title("Choosing the number of classes")
+    return ax
+
+
+# ------------------------------------------------------------------ inputs
+def _check_k_list(k_classes) -> list[int]:
+    """``k_classes`` as a sorted list of distinct whole numbers >= 1, or a clear error."""
+    if isinstance(k_classes, (numbers.Integral, np.integer)) and not isinstance(k_classes, bool):
+        raise SpecificationError(
+            f"select_classes(): k_classes={k_classes} is a single number, but select_classes "
+            f"compares several K; pass range(1, {int(k_classes) + 1}) for K = 1..{int(k_classes)}"
+            f", or [{int(k_classes)}] to fit K = {int(k_classes)} alone")
+    if isinstance(k_classes, (str, bytes)) or not isinstance(k_classes, Iterable):
+        raise SpecificationError(
+            f"select_classes(): k_classes must be an iterable of whole numbers >= 1 such as "
+            f"range(1, 7), got {k_classes!r}")
+    values = list(k_classes)
+    bad = [k for k in values if isinstance(k, (bool, np.bool_))
+           or not isinstance(k, (numbers.Integral, np.integer)) or k < 1]
+    if bad or not values:
+        raise SpecificationError(
+            f"select_classes(): k_classes must hold whole numbers >= 1 (for example "
+            f"range(1, 7)), got {values!r}" + (f"; {bad[0]!r} is not one" if bad else ""))
+    return sorted({int(k) for k in values})
+
+
+def _model_source(formula, data, builder, model_kwds: dict) -> tuple[Callable[[int], Any], list | None]:
+    """A callable ``k -> model`` from the accepted inputs, and the K of given models."""
+    if isinstance(formula, (list, tuple)):
+        if not formula or builder is not None:
+            raise SpecificationError("select_classes(): give a non-empty list of models, without "
+                                     "builder=")
+        by_k = {}
+        for m in formula:
+            _check_model(m, getattr(m, "k_classes", None), "the list of models")
+            by_k[int(m.k_classes)] = m
+
+        def given(k: int):
+            if k not in by_k:
+                raise SpecificationError(f"select_classes(): k_classes asks for K = {k}, but the "
+                                         f"list of models has K = {sorted(by_k)}")
+            return by_k[k]
+
+        return given, sorted(by_k)
+    if callable(formula):
+        if builder is not None:
+            raise SpecificationError("select_classes(): formula is already a callable k -> model;"
+                                     " omit builder=")
+        return formula, None
+    if not isinstance(formula, str):
+        raise SpecificationError(
+            "select_classes(): formula must be a formula string (with builder=), a callable "
+            f"k -> model, or a list of models; got {type(formula).__name__}")
+    if builder is None:
+        raise SpecificationError(
+            "select_classes(): a formula needs a model builder: call mixlogit.select_classes "
+            "(it passes MixedMultinomialLogit.from_formula), pass builder="
+            "MixedMultinomialLogit.from_formula, or pass a callable k -> model instead of the "
+            "formula")
+    if not callable(builder):
+        raise SpecificationError(f"select_classes(): builder must be callable "
+                                 f"builder(formula, data, k_classes=k, **model_kwds), got "
+                                 f"{builder!r}")
+    if data is None or model_kwds.get("groups") is None:
+        raise SpecificationError("select_classes(): a formula needs data= and groups=")
+    return (lambda k: builder(formula, data, k_classes=k, **model_kwds)), None
+
+
+def _check_model(model, k: int | None, source: str) -> None:
+    if model is None or not (hasattr(model, "fit") and hasattr(model, "likelihood")):
+        raise SpecificationError(
+            f"select_classes(): {source} returned {model!r} for k_classes={k}; it must return a "
+            "mixlogit model, e.g. MixedMultinomialLogit.from_formula(..., k_classes=k)")
+    if k is not None and getattr(model, "k_classes", k) != k:
+        raise SpecificationError(f"select_classes(): {source} returned a model with "
+                                 f"k_classes={model.k_classes} when asked for {k}")
+
+
+# ------------------------------------------------------------------ fitting
+def _starts_for(model, k: int, previous, *, n_starts: int, rng, warm_start: bool,
+                n_split: int, fixed) -> list[tuple[str, np.ndarray]]:
+    """``n_starts`` starts in all (one for K = 1): split starts of the K-1 fit, then fresh ones."""
+    lik = model.likelihood(fixed)
+    total = 1 if k == 1 else n_starts
+    split = []
     if warm_start and previous is not None and k > 1:
-        starts = starts + split_class_starts(previous, n_classes_to_split=n_split)
-    est_kwds = {key: fit_kwds[key] for key in ("tol", "maxiter", "n_jobs") if key in fit_kwds}
-    est = estimate(lik, starts, progress=False, **est_kwds)
+        split = split_class_starts(previous, n_classes_to_split=min(n_split, total - 1))
+    fresh = make_starts(lik, lik.default_start, total - len(split), rng) if total > len(split) \
+        else []
+    return (fresh + split)[:total]
+
+
+def _fit_one(model, starts, fit_kwds: Mapping[str, Any]):
+    """Fit from the given starts; the results and the warning classes raised."""
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
-        res = MixedMultinomialLogitResults.from_estimate(
-            model, lik, est, cov_type=fit_kwds.get("cov_type", "oim"), cov_kwds={}, method="em")
-    caught = sorted({type(r.message).__name__ for r in record})
-    return res, caught
+        res = model.fit(start_params=[p for _, p in starts], n_starts=len(starts),
+                        progress=False, **fit_kwds)
+    return res, sorted({type(r.message).__name__ for r in record})
+
+
+def _table_row(k: int, res, origins: list[str], caught: list[str]) -> dict:
+    h = res.fit_state.evaluation.posteriors
+    w = res.fit_state.likelihood.weights
+    with np.errstate(divide="ignore", invalid="ignore"):
+        en = float(-(w[:, None] * np.where(h > 0, h * np.log(h), 0.0)).sum())
+    report = res.start_report
+    return {
+        "k_classes": k, "llf": res.llf, "n_params": res.df_modelwc, "aic": res.aic,
+        "bic": res.bic, "caic": res.caic, "sabic": res.sabic, "icl": res.bic + 2 * en,
+        "entropy_r2": res.entropy_r2 if k > 1 else np.nan,
+        "smallest_share": float(np.min(res.fit_state.share_jacobian()[0])),
+        "starts_at_best": report.share_reached_best,
+        "best_start": origins[report.best_index],
+        "n_starts": report.n_starts, "converged": res.converged,
+        "warnings": ", ".join(caught),
+    }
 
 
 def select_classes(formula, data: pd.DataFrame | None = None, *, groups: str | None = None,
@@ -250,32 +399,40 @@ def select_classes(formula, data: pd.DataFrame | None = None, *, groups: str | N
                    weights: str | None = None, availability: str | None = None,
                    n_starts: int = 10, seed: int | np.random.Generator | None = None,
                    warm_start: bool = True, n_split: int = 2, progress: bool | None = None,
-                   **fit_kwds) -> ClassSelection:
+                   builder: Callable[..., Any] | None = None, **fit_kwds) -> ClassSelection:
     """Fit latent-class logits over a range of K and tabulate the information criteria.
 
     Parameters
     ----------
-    formula : str or callable
-        The utility formula (as in ``MixedMultinomialLogit.from_formula``), or a
-        callable ``k -> MixedMultinomialLogit`` building the K-class model (for
-        array data).
+    formula : str, callable or list of models
+        The utility formula (as in ``MixedMultinomialLogit.from_formula``;
+        needs ``builder``), or a callable ``k -> model`` building the K-class
+        model (array data, counts via ``MixedMultinomialLogit.from_counts``),
+        or a list of models with different ``k_classes`` (``k_classes`` is then
+        taken from them).
     data : DataFrame, optional
         Long-format data (formula interface).
     groups, panel, invariant, membership, weights, availability : str, optional
         As in :meth:`MixedMultinomialLogit.from_formula`.
     k_classes : iterable of int
-        The numbers of classes to fit, e.g. ``range(1, 7)``.
+        The numbers of classes to fit, e.g. ``range(1, 7)``. A bare number is
+        refused (``k_classes=3``: pass ``range(1, 4)``, or ``[3]``).
     n_starts : int
-        Fresh random-partition starts per K (besides the split starts).
+        Total starts per K > 1: up to ``n_split`` split starts of the K-1 fit
+        (at most ``n_starts - 1``), the rest fresh starts of the likelihood's
+        default strategy. K = 1 uses one start (its likelihood is concave).
     seed : int or numpy.random.Generator, optional
         Seed of every random choice.
     warm_start : bool
-        Add starts for K built by splitting classes of the K-1 fit (needs K-1 in
-        ``k_classes``).
+        Use split starts from the K-1 fit (needs K-1 in ``k_classes``).
     n_split : int
         How many of the largest classes to split (one start each).
     progress : bool, optional
         Progress bar over K (default: when interactive).
+    builder : callable, optional
+        ``builder(formula, data, k_classes=k, groups=..., panel=..., invariant=...,
+        membership=..., weights=..., availability=...) -> model``, for a formula;
+        ``mixlogit.select_classes`` passes ``MixedMultinomialLogit.from_formula``.
     **fit_kwds
         ``tol``, ``maxiter``, ``n_jobs``, ``fixed``, ``cov_type`` for every fit.
 
@@ -288,11 +445,13 @@ def select_classes(formula, data: pd.DataFrame | None = None, *, groups: str | N
     Examples
     --------
     >>> import mixlogit as mx
+    >>> from mixlogit.selection import select_classes
     >>> sim = mx.datasets.simulate.simulate_panel(
     ...     n_decision_makers=150, n_situations=6, n_alternatives=3,
     ...     betas=[[2.0, -1.0], [-1.0, 1.5]], shares=[0.6, 0.4], seed=0)
-    >>> sel = mx.select_classes("choice ~ x1 + x2 - 1", sim.data, groups="chid",
-    ...                         panel="id", k_classes=range(1, 4), n_starts=2, seed=0)
+    >>> sel = select_classes("choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id",
+    ...                      k_classes=range(1, 4), n_starts=2, seed=0,
+    ...                      builder=mx.MixedMultinomialLogit.from_formula)
     >>> sel.best("bic")
     2
     >>> list(sel.table.columns[:4])
@@ -301,49 +460,27 @@ def select_classes(formula, data: pd.DataFrame | None = None, *, groups: str | N
     allowed = {"tol", "maxiter", "n_jobs", "fixed", "cov_type"}
     unknown = sorted(set(fit_kwds) - allowed)
     if unknown:
-        raise SpecificationError(f"select_classes: unsupported fit options {unknown}; "
+        raise SpecificationError(f"select_classes(): unsupported fit options {unknown}; "
                                  f"allowed {sorted(allowed)}")
-    ks = sorted({int(k) for k in k_classes})
-    if not ks or ks[0] < 1:
-        raise SpecificationError(f"k_classes must be whole numbers >= 1, got {list(k_classes)}")
-    if callable(formula):
-        build: Callable[[int], Any] = formula
-    else:
-        if data is None or groups is None:
-            raise SpecificationError("select_classes with a formula needs data= and groups=")
-        from .model import MixedMultinomialLogit  # deferred: selection never imports model eagerly
-
-        def build(k):
-            return MixedMultinomialLogit.from_formula(
-                formula, data, groups=groups, panel=panel, k_classes=k, invariant=invariant,
-                membership=membership, weights=weights, availability=availability)
+    if isinstance(n_starts, bool) or not isinstance(n_starts, (numbers.Integral, np.integer)) \
+            or n_starts < 1:
+        raise SpecificationError(f"select_classes(): n_starts must be a whole number >= 1, got "
+                                 f"{n_starts!r}")
+    model_kwds = {"groups": groups, "panel": panel, "invariant": invariant,
+                  "membership": membership, "weights": weights, "availability": availability}
+    build, given_ks = _model_source(formula, data, builder, model_kwds)
+    ks = given_ks if given_ks is not None and k_classes == range(1, 7) else _check_k_list(k_classes)
     rng = np.random.default_rng(seed)
-    from .em import _progress
-
     rows, fits = [], {}
     previous = None
-    for k in _progress(ks, len(ks), progress, "K"):
+    for k in progress_bar(ks, total=len(ks), show=progress, desc="K"):
         model = build(k)
-        res, caught = _fit_one(model, k, previous if previous is not None and
-                               previous.k_classes == k - 1 else None, n_starts=int(n_starts),
-                               rng=rng, warm_start=warm_start, n_split=int(n_split),
-                               fit_kwds=fit_kwds)
-        fits[k] = res
-        previous = res
-        h = res.fit_state.evaluation.posteriors
-        w = res.model.choice_data.weights
-        with np.errstate(divide="ignore", invalid="ignore"):
-            en = float(-(w[:, None] * np.where(h > 0, h * np.log(h), 0.0)).sum())
-        report = res.start_report
-        rows.append({
-            "k_classes": k, "llf": res.llf, "n_params": res.df_modelwc, "aic": res.aic,
-            "bic": res.bic, "caic": res.caic, "sabic": res.sabic, "icl": res.bic + 2 * en,
-            "entropy_r2": res.entropy_r2 if k > 1 else np.nan,
-            "smallest_share": float(res.class_shares.min()),
-            "starts_at_best": report.share_reached_best,
-            "best_start": report.table["origin"].iloc[report.best_index],
-            "n_starts": report.n_starts, "converged": res.converged,
-            "warnings": ", ".join(caught),
-        })
-    table = pd.DataFrame(rows).set_index("k_classes")
-    return ClassSelection(table=table, results=fits)
+        _check_model(model, k, "builder" if builder is not None else "the model source")
+        starts = _starts_for(model, k, previous if previous is not None
+                             and previous.k_classes == k - 1 else None, n_starts=int(n_starts),
+                             rng=rng, warm_start=warm_start, n_split=int(n_split),
+                             fixed=fit_kwds.get("fixed"))
+        res, caught = _fit_one(model, starts, fit_kwds)
+        fits[k] = previous = res
+        rows.append(_table_row(k, res, [origin for origin, _ in starts], caught))
+    return ClassSelection(table=pd.DataFrame(rows).set_index("k_classes"), results=fits)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import mixlogit as mx
-from mixlogit.bootstrap import assignment_costs, resample_counts
+from mixlogit.bootstrap import assignment_costs, match_classes, resample_weights
 from mixlogit.datasets.simulate import simulate_panel
 
 FORMULA = "choice ~ x1 + x2 - 1"
@@ -34,15 +34,34 @@ def boot(equal_shares_fit):
     return equal_shares_fit.bootstrap(150, seed=3)
 
 
-def test_resample_counts_sum_and_clusters():
+def test_resample_weights_sum_and_clusters():
     rng = np.random.default_rng(0)
-    c = resample_counts(50, 20, rng)
+    c = resample_weights(np.ones(50), 20, rng)
     assert c.shape == (20, 50)
     assert np.all(c.sum(axis=1) == 50)
     codes = np.repeat(np.arange(10), 5)  # 10 clusters of 5 decision makers
-    c = resample_counts(50, 20, rng, codes)
+    c = resample_weights(np.ones(50), 20, rng, codes)
     assert np.all(c.reshape(20, 10, 5).std(axis=2) == 0)  # constant within clusters
     assert np.all(c.reshape(20, 10, 5)[:, :, 0].sum(axis=1) == 10)
+
+
+def test_resample_weights_draws_behind_whole_weights():
+    """Whole weights: the W draws are resampled, so unit n's weight is Binomial(W, w_n / W)."""
+    w = np.array([6.0, 0.0, 3.0, 1.0])
+    c = resample_weights(w, 4000, np.random.default_rng(1))
+    assert np.all(c.sum(axis=1) == 10) and np.all(c[:, 1] == 0)
+    np.testing.assert_allclose(c.mean(axis=0), w, atol=0.1)
+    np.testing.assert_allclose(c.var(axis=0), 10 * (w / 10) * (1 - w / 10), rtol=0.1, atol=1e-12)
+    # the same seed gives the expanded data (one unit per draw) the same replicates
+    expanded = resample_weights(np.ones(10), 3, np.random.default_rng(2))
+    grouped = resample_weights(w, 3, np.random.default_rng(2))
+    unit_of_draw = np.repeat(np.arange(4), w.astype(int))
+    np.testing.assert_array_equal(
+        np.stack([np.bincount(unit_of_draw, weights=e, minlength=4) for e in expanded]), grouped)
+    # sampling (non-whole) weights: units are resampled and keep their weights
+    s = resample_weights(np.array([0.5, 1.5, 2.0]), 50, np.random.default_rng(3))
+    ratio = s / np.array([0.5, 1.5, 2.0])
+    assert np.all(ratio == np.round(ratio)) and np.all(ratio.sum(axis=1) == 3)
 
 
 def test_assignment_costs_second_best_by_hand():
@@ -54,6 +73,18 @@ def test_assignment_costs_second_best_by_hand():
     assert second == 11.0
     order, best, second = assignment_costs(cost[:, [2, 0, 1]])
     assert list(order) == [1, 2, 0]
+
+
+def test_match_classes_standardized_cost_by_hand():
+    ref = np.array([[1.0, 0.6], [-1.0, 0.4]])
+    cand = np.array([[-0.8, 0.5], [1.2, 0.5]])
+    scale = np.array([[0.1, 0.05], [0.2, np.inf]])  # inf: class 2's share is ignored
+    m = match_classes(ref, cand, scale)
+    assert m.order.tolist() == [1, 0]
+    assert m.cost[0, 1] == pytest.approx((0.2 / 0.1) ** 2 + (0.1 / 0.05) ** 2)
+    assert m.cost[1, 0] == pytest.approx((0.2 / 0.2) ** 2)
+    assert m.best == pytest.approx(8.0 + 1.0)
+    assert m.second == pytest.approx((1.8 / 0.1) ** 2 + (0.1 / 0.05) ** 2 + (2.2 / 0.2) ** 2)
 
 
 def test_labels_switch_without_alignment_and_aligned_errors_match_oim(equal_shares_fit, boot):
@@ -144,3 +175,15 @@ def test_bad_arguments(equal_shares_fit):
         equal_shares_fit.bootstrap(5, align="labels")
     with pytest.raises(mx.SpecificationError):
         equal_shares_fit.bootstrap(5, backend="mpi")
+    with pytest.raises(mx.SpecificationError, match="n_jobs"):
+        equal_shares_fit.bootstrap(5, n_jobs=0)
+    with pytest.raises(mx.SpecificationError, match="extra_starts"):
+        equal_shares_fit.bootstrap(5, extra_starts=-1)
+    with pytest.raises(mx.SpecificationError, match="not both"):
+        mx.bootstrap.bootstrap(equal_shares_fit, 5, extra_starts=1, n_starts=3)
+    boot = equal_shares_fit.bootstrap(3, seed=0)
+    for alpha in (0.0, 1.0, 1.5, -0.1):
+        with pytest.raises(mx.SpecificationError, match="alpha"):
+            boot.conf_int(alpha)
+        with pytest.raises(mx.SpecificationError, match="alpha"):
+            boot.share_conf_int(alpha)

@@ -225,3 +225,21 @@ def test_likelihood_is_duck_typed(small):
     for name in ("data", "layout", "fixed_mask", "fixed_values", "free", "apply_fixed",
                  "evaluate", "make_steps", "polish", "fit_classes"):
         assert hasattr(lik, name)
+
+
+def test_same_loglikelihood_path_as_the_previous_code():
+    """The (K, p) layout, the one gradient GEMM and the reused exponentials change no iterate:
+    EM follows the path of the counts code of commit a514a90 (tests/regression)."""
+    import json
+    from pathlib import Path
+
+    from mixlogit.em import run_em
+
+    ref = json.loads((Path(__file__).resolve().parent / "regression" / "counts_em_path.json")
+                     .read_text())
+    sim = simulate_counts(**ref["simulate_counts"])
+    model = mx.MixedMultinomialLogit.from_counts(sim.counts, sim.features,
+                                                 k_classes=ref["k_classes"])
+    estep, mstep = model.likelihood().make_steps(1)
+    run = run_em(estep, mstep, np.array(ref["start"]), tol=0.0, maxiter=ref["em_iterations"])
+    np.testing.assert_allclose(run.history, ref["llf_path"], rtol=1e-12)

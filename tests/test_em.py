@@ -81,3 +81,20 @@ def test_threads_give_the_same_runs():
     serial = run_starts(lambda: (estep, mstep), starts, tol=1e-10)
     threaded = run_starts(lambda: (estep, mstep), starts, tol=1e-10, n_jobs=2)
     assert [r.llf for r in serial] == [r.llf for r in threaded]
+
+
+def test_all_cores_give_the_same_runs_in_order():
+    starts = [(f"s{i}", np.array([-0.5 - i, 0.5 + i, 0.0])) for i in range(3)]
+    serial = run_starts(lambda: (estep, mstep), starts, tol=1e-10)
+    every = run_starts(lambda: (estep, mstep), starts, tol=1e-10, n_jobs=-1, progress=False)
+    assert [r.origin for r in every] == ["s0", "s1", "s2"]
+    assert [r.llf for r in serial] == [r.llf for r in every]
+    # each start reaches the maximum found by an independent optimizer
+    best = optimize.minimize(lambda t: -loglike(t), serial[0].params, method="Nelder-Mead",
+                             options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20000})
+    assert max(r.llf for r in every) == pytest.approx(-best.fun, abs=1e-6)
+
+
+def test_old_private_progress_helper_keeps_its_positional_signature():
+    from mixlogit import em
+    assert list(em._progress([1, 2, 3], 3, False, "K")) == [1, 2, 3]

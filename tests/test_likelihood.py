@@ -84,3 +84,37 @@ def test_loglike_by_brute_force(rich_model):
             lik[k] = prod
         total += d.weights[n] * np.log(pi @ lik)
     assert model.loglike(params) == pytest.approx(total, rel=1e-12)
+
+
+def test_reweighted_likelihood_shares_the_layout_and_weights_the_units(rich_model):
+    """A bootstrap replicate reuses the differenced layout; its log-likelihood is the
+    reweighted sum of the per-decision-maker terms."""
+    lik = rich_model.likelihood()
+    params = np.random.default_rng(6).normal(scale=0.5, size=rich_model.layout.n_params)
+    w2 = np.random.default_rng(7).integers(0, 3, size=lik.n_units).astype(float)
+    rep = lik.reweighted(w2)
+    assert rep.blocks is lik.blocks
+    ll_obs = lik.evaluate(params).loglike_obs
+    assert rep.evaluate(params).llf == pytest.approx(float(w2 @ ll_obs), rel=1e-12)
+    np.testing.assert_allclose(rep.evaluate(params, order=1).score,
+                               w2 @ lik.evaluate(params, order=1).score_obs, atol=1e-9)
+
+
+def test_threads_over_blocks_change_nothing(rich_model):
+    from mixlogit.likelihood import LongLikelihood
+    from mixlogit.likelihood import blocks as B
+
+    data = rich_model.choice_data
+    params = np.random.default_rng(8).normal(scale=0.5, size=rich_model.layout.n_params)
+    one = LongLikelihood(data, rich_model.layout, engine="numpy")
+    lay = B.build_layout(data, block_rows=64, single_block_rows=0)
+    C = rich_model.layout.unpack(params).class_coefficients
+    log_pi = one.log_shares(params)
+    a = B.fused_pass(lay, C, log_pi=log_pi, weights=data.weights, information=True, scores=True)
+    b = B.fused_pass(lay, C, log_pi=log_pi, weights=data.weights, information=True, scores=True,
+                     n_jobs=2)
+    for name in ("loglik", "posteriors", "grad", "info", "scores"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    # blocks of a few decision makers give the one-block numbers
+    ev = one.evaluate(params, order=2)
+    np.testing.assert_allclose(a.ll_obs, ev.loglike_obs, rtol=1e-13)

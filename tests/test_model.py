@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from conftest import ELECTRICITY_FORMULA
 from statsmodels.discrete.conditional_models import ConditionalLogit
 
 import mixlogit as mx
-from conftest import ELECTRICITY_FORMULA
 
 RESULTS = pathlib.Path(__file__).parent / "results"
 
@@ -30,13 +30,14 @@ def _assert_matches(res, ref):
 
 
 def test_one_class_equals_conditional_logit_on_electricity(electricity):
+    # stored statsmodels reference: tests/results/make_conditional_logit_reference.py
+    ref = json.loads((RESULTS / "electricity_conditional_logit.json").read_text())
     res = mx.MixedMultinomialLogit.from_formula(
         ELECTRICITY_FORMULA, electricity, groups="chid", panel="id", k_classes=1).fit()
-    cols = ["pf", "cl", "loc", "wk", "tod", "seas"]
-    ref = _conditional_logit(electricity["choice"].to_numpy(), electricity[cols].to_numpy(float),
-                             electricity["chid"].to_numpy())
-    _assert_matches(res, ref)
-    assert list(res.params.index) == [f"class1:{c}" for c in cols]
+    np.testing.assert_allclose(res.params.to_numpy(), ref["params"], rtol=1e-6)
+    np.testing.assert_allclose(res.bse.to_numpy(), ref["bse"], rtol=1e-5)
+    assert res.llf == pytest.approx(ref["llf"], rel=1e-8)
+    assert list(res.params.index) == [f"class1:{c}" for c in ref["names"]]
 
 
 def test_one_class_equals_conditional_logit_on_modechoice():
@@ -218,3 +219,254 @@ def test_k_equal_one_runs_a_single_start(electricity):
     res = model.fit(n_starts=10, seed=0)
     assert len(res.starts) == 1
     assert "Class shares" not in res.summary().as_text()
+
+
+# ------------------------------------------------------------- fit options
+@pytest.fixture(scope="module")
+def small_model(small_panel):
+    return mx.MixedMultinomialLogit.from_formula(
+        "choice ~ x1 + x2 + x3 - 1", small_panel.data, groups="chid", panel="id", k_classes=2)
+
+
+@pytest.mark.parametrize("options, pattern", [
+    (dict(n_start=5), r"^fit\(\) got an unexpected keyword 'n_start'; did you mean 'n_starts'\?"),
+    (dict(seed=-1), r"fit\(\): seed must be None, a non-negative whole number.*got -1"),
+    (dict(seed="abc"), r"fit\(\): seed must be .*got 'abc'"),
+    (dict(n_jobs="2"), r"n_jobs must be a whole number >= 1, or -1 for every core, got '2'"),
+    (dict(n_jobs=0), r"n_jobs must be .* got 0"),
+    (dict(n_jobs=-2), r"n_jobs must be .* got -2"),
+    (dict(n_jobs=2.5), r"n_jobs must be .* got 2.5"),
+    (dict(polish="no"), r"polish must be True or False, got 'no'"),
+    (dict(n_starts=2.5), r"n_starts must be a whole number >= 1, got 2.5"),
+    (dict(tol=-1.0), r"tol must be a positive finite number"),
+    (dict(maxiter=0), r"maxiter must be a whole number >= 1"),
+    (dict(method="bgfs"), r"method must be one of .*did you mean 'bfgs'"),
+    (dict(fixed={"class2:x1": "a"}), r"fixed\['class2:x1'\] must be a finite number, got 'a'"),
+    (dict(method="bfgs", polish=False), r"polish=False has no effect with method='bfgs'"),
+    (dict(method="bfgs", n_jobs=2), r"n_jobs=2 has no effect with method='bfgs'"),
+    (dict(method="bfgs", tol=1e-6), r"tol=1e-06 has no effect with method='bfgs'"),
+    (dict(method="newton", switch_tol=1e-3), r"switch_tol=0.001 has no effect with method='newton'"),
+    (dict(polish=False, switch_tol=1e-3), r"switch_tol=0.001 has no effect with polish=False"),
+    (dict(disp=True), r"disp=True has no effect with method='em'"),
+    (dict(scale=2.0), r"start='partition' on long-form data takes no options"),
+    (dict(start="subspace", scal=2.0), r"unexpected keyword 'scal'; did you mean 'scale'"),
+    (dict(start_params=np.zeros(8), scale=1.0), r"options of a named start strategy"),
+])
+def test_bad_fit_options_raise_naming_the_option(small_model, options, pattern):
+    with pytest.raises(mx.SpecificationError, match=pattern):
+        small_model.fit(**options)
+
+
+def test_fit_defaults_table_matches_the_signature():
+    import inspect
+
+    from mixlogit.model import FIT_DEFAULTS
+    sig = inspect.signature(mx.MixedMultinomialLogit.fit).parameters
+    for name, value in FIT_DEFAULTS.items():
+        assert sig[name].default == value, name
+
+
+def test_numpy_scalar_options_equal_python_ones(small_model):
+    a = small_model.fit(n_starts=2, seed=3, tol=1e-6)
+    b = small_model.fit(n_starts=np.int64(2), seed=np.int64(3), tol=np.float32(1e-6),
+                        maxiter=np.int32(1000), n_jobs=np.int64(1), polish=np.bool_(True))
+    assert a.llf == b.llf
+    np.testing.assert_array_equal(a.params, b.params)
+
+
+def test_a_default_valued_option_is_accepted_by_every_method(small_model):
+    # the defaults of EM-only options do not count as "given" for a direct method
+    res = small_model.fit(method="bfgs", n_starts=1, seed=0, tol=1e-8, polish=True, n_jobs=1)
+    assert res.fit_state.method == "bfgs"
+
+
+@pytest.mark.parametrize("start", ["partition", "subspace"])
+@pytest.mark.parametrize("n_starts", [1, 4])
+def test_n_starts_is_the_total_number_of_starts(small_model, start, n_starts):
+    res = small_model.fit(start=start, n_starts=n_starts, seed=0)
+    assert len(res.starts) == n_starts
+
+
+def test_electricity_newton_reaches_the_em_optimum(electricity):
+    model = mx.MixedMultinomialLogit.from_formula(
+        ELECTRICITY_FORMULA, electricity, groups="chid", panel="id", k_classes=2)
+    em = model.fit(n_starts=3, seed=0)
+    assert em.llf == pytest.approx(-4526.83, abs=0.01)          # far above the one-class -4958.65
+    for method in ("newton", "bfgs"):
+        direct = model.fit(method=method, n_starts=3, seed=0, maxiter=500)
+        assert direct.llf == pytest.approx(em.llf, rel=1e-6), method
+        assert direct.converged
+        assert direct.starts["llf"].max() > -4958.0
+
+
+def test_direct_method_leaves_a_class_symmetric_start(electricity):
+    model = mx.MixedMultinomialLogit.from_formula(
+        ELECTRICITY_FORMULA, electricity, groups="chid", panel="id", k_classes=2)
+    one = mx.MixedMultinomialLogit.from_formula(
+        ELECTRICITY_FORMULA, electricity, groups="chid", panel="id", k_classes=1).fit()
+    symmetric = np.r_[one.params.to_numpy(), one.params.to_numpy(), 0.0]   # a stationary point
+    assert np.abs(model.score(symmetric)).max() < 1e-6
+    em = model.fit(n_starts=3, seed=0)
+    res = model.fit(start_params=symmetric, method="newton", seed=0)
+    assert res.llf == pytest.approx(em.llf, rel=1e-6)
+
+
+def test_model_builders_check_their_arguments(electricity):
+    build = mx.MixedMultinomialLogit.from_formula
+    for k in (2.5, "2", True, 0):
+        with pytest.raises(mx.SpecificationError, match=r"from_formula\(\): k_classes must be"):
+            build("choice ~ pf - 1", electricity, groups="chid", k_classes=k)
+    with pytest.raises(mx.SpecificationError, match=r"groups must be the name of the situation"):
+        build("choice ~ pf - 1", electricity, groups=["chid"], k_classes=2)
+    with pytest.raises(mx.SpecificationError, match=r"unexpected keyword 'invarant'; did you mean"):
+        build("choice ~ pf - 1", electricity, groups="chid", k_classes=2, invarant="~ cl - 1")
+    with pytest.raises(mx.DataError, match="data has no rows"):
+        build("choice ~ pf - 1", electricity.head(0), groups="chid", k_classes=2)
+    with pytest.raises(mx.SpecificationError, match=r"from_counts\(\): k_classes must be"):
+        mx.MixedMultinomialLogit.from_counts(np.ones(20), np.eye(20)[:, :2], k_classes=1.5)
+
+
+# ------------------------------------------------------------------ predict
+@pytest.fixture(scope="module")
+def swissmetro_fit():
+    df = mx.datasets.swissmetro.load()
+    model = mx.MixedMultinomialLogit.from_formula(
+        "choice ~ time - 1", df, groups="chid", k_classes=2,
+        invariant="~ asc_train + asc_car + cost - 1", availability="available")
+    return df, model.fit(n_starts=2, seed=1)
+
+
+def _brute_force_probabilities(res, frame):
+    """sum_k pi_k exp(u_jk) / sum_{available l} exp(u_lk), one situation at a time."""
+    shares = res.class_shares.to_numpy()
+    out = []
+    for _, sit in frame.groupby("chid", sort=False):
+        avail = sit["available"].to_numpy() == 1
+        p = np.zeros(len(sit))
+        for k in range(2):
+            u = (res.params[f"class{k + 1}:time"] * sit["time"] + res.params["asc_train"]
+                 * sit["asc_train"] + res.params["asc_car"] * sit["asc_car"]
+                 + res.params["cost"] * sit["cost"]).to_numpy()
+            e = np.where(avail, np.exp(u - u[avail].max()), 0.0)
+            p += shares[k] * e / e.sum()
+        out.append(pd.Series(p, index=sit.index))
+    return pd.concat(out).loc[frame.index]
+
+
+def test_predict_new_data_equals_a_brute_force_loop(swissmetro_fit):
+    df, res = swissmetro_fit
+    new = df.head(30).copy()
+    new.loc[new.index[0], "available"] = 0          # a really unavailable alternative
+    assert new.loc[new.index[0], "choice"] == 0
+    p = res.predict(new)
+    assert p.iloc[0] == 0.0
+    np.testing.assert_allclose(p.to_numpy(), _brute_force_probabilities(res, new), rtol=1e-10)
+    np.testing.assert_allclose(p.groupby(new["chid"]).sum(), 1.0)
+
+
+def test_predict_missing_attribute_leaves_its_situation_unpredicted(swissmetro_fit):
+    df, res = swissmetro_fit
+    new = df.head(9).copy()
+    new.loc[new.index[1], "time"] = np.nan
+    with pytest.warns(mx.DroppedObservationsWarning, match="1 situation"):
+        p = res.predict(new)
+    first = new["chid"] == new["chid"].iloc[0]
+    assert p[first].isna().all()
+    np.testing.assert_allclose(p[~first].to_numpy(),
+                               _brute_force_probabilities(res, new[~first]), rtol=1e-10)
+
+
+@pytest.mark.parametrize("edit, error, pattern", [
+    (lambda d: d.assign(chid=d["chid"].where(d.index != d.index[1])), mx.DataError,
+     "'chid' has missing ids"),
+    (lambda d: d.assign(time=d["time"].where(d.index != d.index[1], np.inf)), mx.DataError,
+     r"\['time'\] contain infinite values"),
+    (lambda d: d.assign(available=np.where(d["chid"] == d["chid"].iloc[0], 0, d["available"])),
+     mx.DataError, "no available alternative"),
+    (lambda d: d.assign(available=d["available"].where(d.index != d.index[1], np.nan)),
+     mx.DataError, r"'available' must be 0 or 1 .*found \[nan\]"),
+    (lambda d: d.assign(available=d["available"].where(d.index != d.index[1], 2)),
+     mx.DataError, r"'available' must be 0 or 1 .*found \[2.0\]"),
+    (lambda d: d.drop(columns="available"), mx.DataError,
+     "lacks the availability column 'available'"),
+    (lambda d: d.head(0), mx.DataError, "newdata has no rows"),
+    (lambda d: d.assign(time=d["time"].astype(object).where(d.index != d.index[4], "a")),
+     mx.DataError, r"column time holds text \('a' in row 4"),
+])
+def test_predict_bad_new_data_raises_like_estimation(swissmetro_fit, edit, error, pattern):
+    df, res = swissmetro_fit
+    with pytest.raises(error, match=pattern):
+        res.predict(edit(df.head(9).copy()))
+
+
+def test_array_predict_checks_lengths_and_matches_the_formula_model(small_panel):
+    df = small_panel.data
+    cols = ["x1", "x2", "x3"]
+    arrays = mx.MixedMultinomialLogit(df["choice"], df[cols], groups=df["chid"], panel=df["id"],
+                                      k_classes=2)
+    params = np.array([1.0, -1.0, 0.5, -0.5, 1.0, 1.5, 0.3])
+    X = df[cols].to_numpy()[:12]
+    p = arrays.predict(params, X, groups=df["chid"].to_numpy()[:12])
+    by_hand = []
+    shares = np.exp([0.0, 0.3]) / np.exp([0.0, 0.3]).sum()
+    for rows in np.split(np.arange(12), 4):
+        e = np.exp(X[rows] @ params[:6].reshape(2, 3).T)
+        by_hand.append((e / e.sum(axis=0)) @ shares)
+    np.testing.assert_allclose(p.to_numpy(), np.concatenate(by_hand), rtol=1e-12)
+    with pytest.raises(mx.DataError, match=r"different lengths \(exog: 12, groups: 11\)"):
+        arrays.predict(params, X, groups=df["chid"].to_numpy()[:11])
+    with pytest.raises(mx.SpecificationError, match="kind must be one of"):
+        arrays.predict(params, kind="classes")
+
+
+def test_direct_method_stopped_early_is_not_converged(small_model):
+    with pytest.warns(mx.ConvergenceWarning):
+        res = small_model.fit(method="newton", n_starts=1, seed=0, maxiter=1)
+    assert not res.converged
+    assert res.fit_state.estimate.convergence_problem
+
+
+@pytest.mark.parametrize("n_starts", [1, 2, 4])
+def test_n_starts_is_the_total_for_the_moment_start(n_starts):
+    from mixlogit.datasets.simulate import simulate_counts
+    sim = simulate_counts(n_candidates=300, n_draws=10_000, seed=0)
+    model = mx.MixedMultinomialLogit.from_counts(sim.counts, sim.features, k_classes=2)
+    with warnings.catch_warnings():   # only the number of starts matters here
+        warnings.simplefilter("ignore")
+        res = model.fit(start="mom", n_starts=n_starts, seed=0)
+    assert len(res.starts) == n_starts
+    assert res.starts["origin"].iloc[0].startswith("mom")
+
+
+def test_forwarded_start_options_are_checked_too(small_model):
+    with pytest.raises(mx.SpecificationError, match="unexpected keyword 'n_start'; did you mean"):
+        small_model.fit(start="short", n_start=3)
+
+
+def test_switch_tol_is_where_em_hands_over_to_newton(small_model):
+    early = small_model.fit(n_starts=3, seed=0, switch_tol=1e-2)
+    late = small_model.fit(n_starts=3, seed=0, switch_tol=1e-7)
+    assert (early.starts["n_iter"] <= late.starts["n_iter"]).all()
+    assert early.starts["n_iter"].sum() < late.starts["n_iter"].sum()
+    assert early.llf == pytest.approx(late.llf, rel=1e-8)
+    assert early.fit_state.options["switch_tol"] == 1e-2
+
+
+def test_predict_reads_booleans_and_numbers_written_as_text_as_numbers(swissmetro_fit):
+    df, res = swissmetro_fit
+    new = df.head(9).copy()
+    expected = _brute_force_probabilities(res, new)
+    as_text = new.assign(time=new["time"].astype(str).astype(object))
+    np.testing.assert_allclose(res.predict(as_text).to_numpy(), expected, rtol=1e-10)
+    flags = new.assign(asc_car=new["asc_car"].astype(bool))
+    np.testing.assert_allclose(res.predict(flags).to_numpy(), expected, rtol=1e-10)
+    with pytest.raises(mx.DataError, match="column time holds complex numbers"):
+        res.predict(new.assign(time=new["time"] + 1j))
+
+
+def test_array_predict_refuses_complex_values(small_panel):
+    df = small_panel.data
+    model = mx.MixedMultinomialLogit(df["choice"], df[["x1", "x2"]], groups=df["chid"],
+                                     k_classes=1)
+    with pytest.raises(mx.DataError, match="exog holds complex numbers"):
+        model.predict(np.zeros(2), np.ones((3, 2)) + 1j, groups=[1, 1, 1])

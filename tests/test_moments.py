@@ -400,7 +400,7 @@ def test_warnings_without_heterogeneity():
 
 def test_third_moment_by_chunks_matches_einsum(monkeypatch):
     """The chunked BLAS accumulation of M3 equals the direct einsum (several chunks)."""
-    import mixlogit.starts.moments as mm
+    import mixlogit.starts.moments.latent as mm
 
     rng = np.random.default_rng(5)
     Z = rng.standard_normal((1001, 4))

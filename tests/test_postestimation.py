@@ -162,3 +162,38 @@ def test_plots_return_axes(fit2):
     ax2 = fit2.plot_coefficients()
     assert [t.get_text() for t in ax2.get_yticklabels()] == ["x1", "x2", "x3"]
     plt.close("all")
+
+
+def test_plot_coefficients_draws_the_wald_intervals(fit2):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from mixlogit.results.plotting import plot_coefficients
+
+    ax = plot_coefficients(fit2, alpha=0.1, terms=["x2"])
+    points = np.concatenate([line.get_xdata() for line in ax.get_lines()
+                             if line.get_marker() == "o"])
+    np.testing.assert_allclose(points, [fit2.params["class1:x2"], fit2.params["class2:x2"]])
+    for bad in (0.0, 1.0):
+        with pytest.raises(mx.SpecificationError, match="alpha"):
+            plot_coefficients(fit2, alpha=bad)
+        with pytest.raises(mx.SpecificationError, match="alpha"):
+            fit2.plot_class_shares(alpha=bad)
+    plt.close("all")
+
+
+def test_delta_method_identities():
+    from mixlogit.results.postestimation import delta_method
+
+    V = np.array([[0.04, 0.01, np.nan], [0.01, 0.09, np.nan], [np.nan, np.nan, np.nan]])
+    J = np.array([[1.0, 1.0, 0.0], [2.0, 0.0, 0.0], [np.nan, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    out = delta_method([1.0, 2.0, np.nan, 3.0], J, V, alpha=0.1, index=list("abcd"))
+    # var(x + y) = vx + vy + 2 cov; var(2x) = 4 vx; a NaN parameter column is never touched
+    np.testing.assert_allclose(out["bse"].to_numpy()[:2], [np.sqrt(0.15), 0.4])
+    assert np.isnan(out.loc["c", "bse"]) and out.loc["d", "bse"] == 0.0
+    assert np.isnan(out.loc["d", "z"])  # no division by a zero standard error
+    q = 1.6448536269514722
+    assert out.loc["b", "upper"] == pytest.approx(2.0 + q * 0.4)
+    with pytest.raises(mx.SpecificationError, match="alpha"):
+        delta_method([1.0], [[1.0]], [[1.0]], alpha=1.0)

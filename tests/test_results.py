@@ -128,3 +128,40 @@ def test_start_report(fitted):
     assert report.n_reached_best == int((best - table["llf"] <= 1e-4 * abs(best)).sum())
     assert report.optima[0] == pytest.approx(best)
     assert len(fitted.llf_history) == 3
+
+
+class _Replicates:
+    """A stand-in BootstrapResults: known variances, one of them zero."""
+
+    def __init__(self, names, variances):
+        self.names, self.variances = names, np.asarray(variances, float)
+
+    def cov_params(self):
+        return pd.DataFrame(np.diag(self.variances), index=self.names, columns=self.names)
+
+
+def test_bootstrap_covariance_and_reasons(fitted):
+    names = list(fitted.params.index)
+    variances = np.linspace(0.01, 0.09, len(names))
+    variances[2] = 0.0
+    with pytest.warns(mx.exceptions.HessianInversionWarning, match="class1:x3"):
+        boot = fitted.get_robustcov_results("bootstrap", results=_Replicates(names, variances))
+    assert boot.cov_type == "bootstrap"
+    expected = np.sqrt(variances)
+    expected[2] = np.nan
+    np.testing.assert_allclose(boot.bse.to_numpy(), expected)
+    assert list(boot.cov_reasons.index) == [names[2]]
+    assert "not identified" in boot.cov_reasons.iloc[0]
+    assert boot.cov_params()[names[2]].isna().all()
+    # the original keeps its own covariance, with every direction identified
+    assert fitted.cov_reasons.empty and np.isfinite(fitted.bse).all()
+    assert isinstance(boot.params, pd.Series) and type(boot._results.params) is np.ndarray
+
+
+def test_fit_with_bootstrap_covariance_keeps_the_replicates(small_panel):
+    model = mx.MixedMultinomialLogit.from_formula(
+        "choice ~ x1 + x2 - 1", small_panel.data, groups="chid", panel="id", k_classes=2)
+    res = model.fit(n_starts=2, seed=0, cov_type="bootstrap", cov_kwds={"n_reps": 8})
+    draws = res.bootstrap_results.draws
+    np.testing.assert_allclose(res.bse.to_numpy(), np.nanstd(draws, axis=0, ddof=1), rtol=1e-10)
+    assert res.mle_settings["cov_kwds"] == {"n_reps": 8}

@@ -8,7 +8,9 @@ import pytest
 
 import mixlogit as mx
 from mixlogit.datasets.simulate import simulate_panel
-from mixlogit.selection import split_class_starts
+from mixlogit.selection import select_classes, split_class_starts
+
+BUILD = mx.MixedMultinomialLogit.from_formula
 
 FORMULA = "choice ~ x1 + x2 + x3 - 1"
 THREE = [[1.0, -1.0, 0.5], [-1.0, 1.0, 0.0], [0.5, 0.5, -1.5]]
@@ -18,8 +20,8 @@ THREE = [[1.0, -1.0, 0.5], [-1.0, 1.0, 0.0], [0.5, 0.5, -1.5]]
 def two_class_selection():
     sim = simulate_panel(n_decision_makers=200, n_situations=6, n_alternatives=3,
                          betas=[[1.5, -1.0, 0.5], [-1.0, 1.0, -0.5]], shares=[0.6, 0.4], seed=8)
-    return mx.select_classes(FORMULA, sim.data, groups="chid", panel="id",
-                             k_classes=range(1, 4), n_starts=2, seed=0, maxiter=300)
+    return select_classes(FORMULA, sim.data, groups="chid", panel="id", k_classes=range(1, 4),
+                          n_starts=3, seed=0, maxiter=300, builder=BUILD)
 
 
 def test_table_and_criteria_by_hand(two_class_selection):
@@ -82,12 +84,26 @@ def test_callable_builder_and_bad_options():
                                         groups=sim.data["chid"], panel=sim.data["id"],
                                         k_classes=k)
 
-    sel = mx.select_classes(build, k_classes=[1, 2], n_starts=2, seed=1)
+    sel = select_classes(build, k_classes=[1, 2], n_starts=2, seed=1)
     assert list(sel.table.index) == [1, 2]
+    assert sel.table.loc[2, "n_starts"] == 2  # n_starts is the total per K
     with pytest.raises(mx.SpecificationError):
-        mx.select_classes(build, k_classes=[1, 2], start="mom")
-    with pytest.raises(mx.SpecificationError):
-        mx.select_classes(FORMULA, sim.data, k_classes=[1, 2])  # groups missing
+        select_classes(build, k_classes=[1, 2], start="mom")
+    with pytest.raises(mx.SpecificationError, match="groups"):
+        select_classes(FORMULA, sim.data, k_classes=[1, 2], builder=BUILD)  # groups missing
+    with pytest.raises(mx.SpecificationError, match="builder"):
+        select_classes(FORMULA, sim.data, groups="chid", k_classes=[1, 2])
+    for bad, what in (("12", "iterable"), ([1.5], "1.5"), (3, r"range\(1, 4\)"), ([], "whole"),
+                      ([0, 1], "0"), ([True], "True")):
+        with pytest.raises(mx.SpecificationError, match=what):
+            select_classes(build, k_classes=bad)
+    with pytest.raises(mx.SpecificationError, match="builder returned None"):
+        select_classes(FORMULA, sim.data, groups="chid", k_classes=[1],
+                       builder=lambda *a, **k: None)
+    with pytest.raises(mx.SpecificationError, match="k_classes=1 when asked for 2"):
+        select_classes(lambda k: build(1), k_classes=[2])
+    with pytest.raises(mx.SpecificationError, match="n_starts"):
+        select_classes(build, k_classes=[1, 2], n_starts=0)
 
 
 @pytest.mark.slow
@@ -98,8 +114,9 @@ def test_bic_picks_three_classes_in_nine_of_ten_datasets():
                              betas=THREE, shares=[0.5, 0.3, 0.2], seed=1000 + s)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", mx.MixlogitWarning)
-            sel = mx.select_classes(FORMULA, sim.data, groups="chid", panel="id",
-                                    k_classes=range(1, 6), n_starts=3, seed=s, maxiter=300)
+            sel = select_classes(FORMULA, sim.data, groups="chid", panel="id",
+                                 k_classes=range(1, 6), n_starts=5, seed=s, maxiter=300,
+                                 builder=BUILD)
         hits.append(sel.best("bic"))
     print(f"BIC choices over 10 datasets (truth 3): {hits}")
     assert sum(k == 3 for k in hits) >= 9, hits

@@ -7,8 +7,8 @@ chose candidate ``j``), which is how the likelihood layer treats them.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -124,7 +124,7 @@ class CountsData:
         """The constant, one row per type (no membership covariates in the counts form)."""
         return np.ones((self.n_candidates, 1))
 
-    def with_weights(self, weights: np.ndarray) -> "CountsData":
+    def with_weights(self, weights: np.ndarray) -> CountsData:
         """The same candidates with other counts (for example a bootstrap replicate)."""
         weights = np.asarray(weights, dtype=float)
         if weights.shape != (self.n_candidates,):
@@ -135,7 +135,7 @@ class CountsData:
     # ---------------------------------------------------------- construction
     @classmethod
     def from_arrays(cls, counts, features, *, feature_names: Sequence[str] | None = None
-                    ) -> "CountsData":
+                    ) -> CountsData:
         """Validate counts and features.
 
         Parameters

@@ -1,37 +1,84 @@
 """Validated, immutable long-format choice data.
 
 :class:`ChoiceData` holds one row per (choice situation, available alternative),
-sorted by decision maker and situation, with integer codes and offsets that
-let the kernels work with ``numpy.ufunc.reduceat`` instead of Python loops.
-It also owns the missing-value policy: a missing value anywhere in a situation
-drops the whole situation (a missing membership covariate or weight drops the
-whole decision maker), and the count is reported in a
-:class:`~mixlogit.exceptions.DroppedObservationsWarning`.
+in a canonical order (decision makers by id, their situations by id, the rows
+of a situation by alternative id or by content), with integer codes and
+offsets that let the kernels work with ``numpy.ufunc.reduceat`` instead of
+Python loops. The same data in any row order give identical arrays, so a
+seeded fit does not depend on how the rows were sorted; ``row_index`` maps the
+rows back to the input.
+
+Policies owned here:
+
+* **missing values**: a missing value anywhere in a situation (choice,
+  attribute, availability) drops the whole situation; a missing membership
+  covariate or weight drops the whole decision maker. The count is reported in
+  one :class:`~mixlogit.exceptions.DroppedObservationsWarning`.
+* **weights** (one per decision maker): *frequency* weights are whole numbers,
+  a decision maker counted ``w`` times (N of BIC = the sum of the weights);
+  *sampling* weights (inverse selection probabilities, normalised weights) are
+  rescaled to mean 1 over the decision makers with positive weight (N of BIC =
+  their number) and call for robust standard errors. Without ``weights_kind``
+  whole numbers are frequency weights and anything else sampling weights, with
+  a :class:`~mixlogit.exceptions.WeightsWarning`.
+* **duplicated rows**: with ``alternatives=`` an alternative listed twice in a
+  situation is a :class:`~mixlogit.exceptions.DataError`; without it, rows
+  with identical attributes in one situation raise a
+  :class:`~mixlogit.exceptions.DuplicateRowsWarning`.
+* **bad values** are :class:`~mixlogit.exceptions.DataError` naming the column
+  and the first row: empty input, text, complex or infinite values,
+  availability other than 0/1.
 """
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Sequence
 
 import numpy as np
-import pandas as pd
 from scipy import sparse
 
-from ..exceptions import DataError, DroppedObservationsWarning, SpecificationError, warn
+from ..exceptions import DataError, SpecificationError
 from ..kernels import make_blocks
+from ._build import (
+    WEIGHTS_KINDS,
+    availability_policy,
+    canonical_order,
+    check_choice_values,
+    code_ids,
+    decision_maker_weights,
+    membership_matrix,
+    missing_policy,
+    read_inputs,
+    situation_layout,
+    warn_identical_rows,
+)
+from ._values import check_within_situation_variation, describe_non_numeric
 
-__all__ = ["ChoiceData", "DropReport"]
-
+__all__ = ["ChoiceData", "DropReport", "describe_non_numeric", "WEIGHTS_KINDS"]
 
 @dataclass(frozen=True)
 class DropReport:
-    """What construction removed, and why."""
+    """What construction removed, and why.
+
+    Attributes
+    ----------
+    situations_missing : int
+        Situations dropped for a missing choice, attribute or availability.
+    decision_makers_missing : int
+        Decision makers dropped for a missing membership covariate or weight.
+    rows_unavailable : int
+        Rows of kept situations removed as unavailable alternatives.
+    rows_missing : int
+        Rows removed with the dropped situations and decision makers, so that
+        ``n_rows + rows_missing + rows_unavailable == n_input_rows``.
+    """
 
     situations_missing: int = 0
     decision_makers_missing: int = 0
     rows_unavailable: int = 0
+    rows_missing: int = 0
 
     @property
     def any_dropped(self) -> bool:
@@ -42,9 +89,11 @@ class DropReport:
 class ChoiceData:
     """Long-format choice data ready for the kernels.
 
-    Rows are the available alternatives of every kept situation, sorted by
-    decision maker, then situation (stable with respect to the input order).
-    Construct with :meth:`from_arrays`; the fields are read-only arrays.
+    Rows are the available alternatives of every kept situation in canonical
+    order: decision makers sorted by id, their situations sorted by id, and
+    the rows of a situation sorted by alternative id (``alternatives=``) or
+    else by their values. Construct with :meth:`from_arrays`; the fields are
+    read-only arrays.
 
     Attributes
     ----------
@@ -63,9 +112,13 @@ class ChoiceData:
     decision_maker_start : ndarray of int, shape (n_decision_makers,)
         Offset of each decision maker's first situation.
     weights : ndarray, shape (n_decision_makers,)
-        Frequency weights per decision maker.
+        Weight of each decision maker (sampling weights rescaled to mean 1).
     row_index : ndarray of int, shape (n_rows,)
         Position of each row in the input.
+    weights_kind : {"frequency", "sampling"}
+        How the weights are read (``"frequency"`` without weights).
+    alternative_ids : ndarray or None, shape (n_rows,)
+        Alternative id of each row when ``alternatives=`` was given.
     """
 
     exog: np.ndarray
@@ -87,6 +140,8 @@ class ChoiceData:
     has_panel: bool
     n_input_rows: int
     dropped: DropReport = field(default_factory=DropReport)
+    weights_kind: str = "frequency"
+    alternative_ids: np.ndarray | None = None
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -100,6 +155,18 @@ class ChoiceData:
     @property
     def n_decision_makers(self) -> int:
         return self.decision_maker_start.shape[0]
+
+    @property
+    def n_effective(self) -> float:
+        """The N of information criteria and class sizes.
+
+        The sum of the weights for frequency weights (a decision maker with
+        weight 3 counts three times); the number of decision makers with a
+        positive weight for sampling weights.
+        """
+        if self.weights_kind == "sampling":
+            return float(np.count_nonzero(self.weights > 0))
+        return float(self.weights.sum())
 
     @property
     def n_alternatives(self) -> np.ndarray:
@@ -133,11 +200,11 @@ class ChoiceData:
     def decision_maker_summer(self) -> sparse.csr_matrix:
         """Sparse (decision makers x situations) matrix of ones: per-person sums."""
         S, N = self.n_situations, self.n_decision_makers
-        return sparse.csr_matrix((np.ones(S), np.arange(S), np.append(self.decision_maker_start, S)),
-                                 shape=(N, S))
+        indptr = np.append(self.decision_maker_start, S)
+        return sparse.csr_matrix((np.ones(S), np.arange(S), indptr), shape=(N, S))
 
-    def with_weights(self, weights: np.ndarray) -> "ChoiceData":
-        """The same data with other frequency weights (used by the bootstrap)."""
+    def with_weights(self, weights: np.ndarray) -> ChoiceData:
+        """The same data with other weights of the same kind (used by the bootstrap)."""
         weights = np.asarray(weights, dtype=float)
         if weights.shape != (self.n_decision_makers,):
             raise DataError(
@@ -160,12 +227,14 @@ class ChoiceData:
         exog_invariant=None,
         exog_membership=None,
         weights=None,
+        weights_kind: str | None = None,
         availability=None,
+        alternatives=None,
         exog_names: Sequence[str] | None = None,
         invariant_names: Sequence[str] | None = None,
         membership_names: Sequence[str] | None = None,
         argument_names: dict[str, str] | None = None,
-    ) -> "ChoiceData":
+    ) -> ChoiceData:
         """Validate long-format arrays and build the sorted, coded data.
 
         Parameters
@@ -185,10 +254,20 @@ class ChoiceData:
             Decision-maker covariates of class membership (constant within a
             decision maker); the constant is added as the first column.
         weights : array_like, shape (n,), optional
-            Frequency weight of each decision maker, repeated on its rows.
+            Weight of each decision maker, repeated on its rows.
+        weights_kind : {"frequency", "sampling"}, optional
+            ``"frequency"``: whole numbers, a decision maker counted ``w``
+            times. ``"sampling"``: survey weights, rescaled to mean 1 over the
+            decision makers with positive weight (robust standard errors are
+            then the model's default). Default: frequency if every weight is a
+            whole number, else sampling with a
+            :class:`~mixlogit.exceptions.WeightsWarning`.
         availability : array_like, shape (n,), optional
-            1 where the alternative is available; unavailable rows are removed
-            from the choice set.
+            1 where the alternative is available, 0 where it is not (removed
+            from the choice set); a missing value drops the situation.
+        alternatives : array_like, shape (n,), optional
+            Alternative id of each row: an alternative listed twice in one
+            situation is an error, and rows are ordered by it.
         exog_names, invariant_names, membership_names : sequence of str, optional
             Column names (taken from DataFrame columns when available).
         argument_names : dict, optional
@@ -198,301 +277,67 @@ class ChoiceData:
         Returns
         -------
         ChoiceData
+
+        Raises
+        ------
+        DataError
+            Empty input, text, complex or infinite values, missing ids, an
+            availability other than 0/1, a situation without exactly one
+            chosen alternative, an alternative listed twice, bad weights.
+        SpecificationError
+            Attributes not identified, membership covariates varying within a
+            decision maker, an unknown ``weights_kind``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from mixlogit.data import ChoiceData
+        >>> d = ChoiceData.from_arrays(
+        ...     [0, 1, 1, 0], np.array([[1.0], [2.0], [0.5], [3.0]]),
+        ...     groups=[7, 7, 3, 3], alternatives=["a", "b", "a", "b"])
+        >>> d.situation_ids.tolist(), d.row_index.tolist()
+        ([3, 7], [2, 3, 0, 1])
+        >>> d.weights_kind, d.n_effective
+        ('frequency', 2.0)
         """
-        names = {"endog": "endog", "groups": "groups", "panel": "panel",
-                 "weights": "weights", "availability": "availability"}
-        names.update(argument_names or {})
-
-        y = _as_vector(endog, names["endog"])
-        n = y.shape[0]
-        X, xnames = _as_matrix(exog, "exog", n, exog_names, prefix="x")
-        V, vnames = _as_matrix(exog_invariant, "invariant", n, invariant_names, prefix="v")
-        Zraw, znames = _as_matrix(exog_membership, "membership", n, membership_names, prefix="z")
-        g = _as_ids(groups, names["groups"], n)
-        p = _as_ids(panel, names["panel"], n) if panel is not None else None
-        w = _as_vector(weights, names["weights"], n) if weights is not None else None
-        av = _as_vector(availability, names["availability"], n) if availability is not None else None
-
-        for arr, label in ((X, "exog"), (V, "invariant attributes"), (Zraw, "membership covariates"),
-                           (y, names["endog"]), (w, names["weights"]), (av, names["availability"])):
-            if arr is not None and np.isinf(arr).any():
-                raise DataError(
-                    f"{label} contain infinite values; replace them with finite numbers "
-                    "(or NaN to drop the affected situations)"
-                )
-
-        # ---- codes for situations and decision makers
-        sit_codes, sit_labels = pd.factorize(g, sort=False)
-        if p is None:
-            dm_codes, dm_labels = sit_codes, sit_labels
-        else:
-            dm_codes, dm_labels = pd.factorize(p, sort=False)
-            first_dm = np.full(len(sit_labels), -1)
-            first_dm[sit_codes] = dm_codes
-            if np.any(first_dm[sit_codes] != dm_codes):
-                bad = np.unique(sit_labels[sit_codes[first_dm[sit_codes] != dm_codes]])
-                raise DataError(
-                    f"choice situations {bad[:5].tolist()} belong to more than one decision maker: "
-                    f"every row of a situation ('{names['groups']}') must carry the same "
-                    f"'{names['panel']}' id"
-                )
-
-        # ---- missing values: whole situations, or whole decision makers
-        row_missing = np.isnan(y) | np.isnan(X).any(axis=1) | np.isnan(V).any(axis=1)
-        if av is not None:
-            row_missing |= np.isnan(av)
-        sit_missing = np.zeros(len(sit_labels), dtype=bool)
-        if row_missing.any():
-            sit_missing[sit_codes[row_missing]] = True
-        dm_missing = np.zeros(len(dm_labels), dtype=bool)
-        dm_row_missing = np.isnan(Zraw).any(axis=1)
-        if w is not None:
-            dm_row_missing |= np.isnan(w)
-        if dm_row_missing.any():
-            dm_missing[dm_codes[dm_row_missing]] = True
-        n_sit_missing = int(sit_missing.sum())
-        dm_drop_sits = dm_missing[dm_codes] & ~sit_missing[sit_codes]
-        n_dm_missing = int(dm_missing.sum())
-        keep = ~(sit_missing[sit_codes] | dm_missing[dm_codes])
-        if n_sit_missing or n_dm_missing:
-            parts = []
-            if n_sit_missing:
-                parts.append(f"{n_sit_missing} choice situation(s) with missing values in the "
-                             "choices or attributes")
-            if n_dm_missing:
-                n_extra = len(np.unique(sit_codes[dm_drop_sits]))
-                parts.append(f"{n_dm_missing} decision maker(s) with missing membership "
-                             f"covariates or weights ({n_extra} further situation(s))")
-            warn("dropped " + " and ".join(parts) + f"; {int((~keep).sum())} of {n} rows removed",
-                 DroppedObservationsWarning)
-            if not keep.any():
-                raise DataError("no choice situation is left after dropping missing values")
-
-        # ---- availability
-        n_unavailable = 0
-        if av is not None:
-            if not np.isin(av[keep], (0.0, 1.0)).all():
-                raise DataError(f"'{names['availability']}' must be 0 or 1 (or boolean)")
-            unavailable = keep & (av == 0)
-            if np.any(unavailable & (y == 1)):
-                bad = np.unique(sit_labels[sit_codes[unavailable & (y == 1)]])
-                raise DataError(
-                    f"{len(bad)} situation(s) choose an alternative marked unavailable in "
-                    f"'{names['availability']}' (first: {bad[:5].tolist()}); correct the "
-                    "availability or the choice"
-                )
-            n_unavailable = int(unavailable.sum())
-            keep &= ~unavailable
-
-        # ---- choices
-        yk = y[keep]
-        if not np.isin(yk, (0.0, 1.0)).all():
-            raise DataError(
-                f"'{names['endog']}' must be 1 for the chosen alternative and 0 otherwise "
-                f"(found values {np.unique(yk[~np.isin(yk, (0.0, 1.0))])[:5].tolist()})"
-            )
-        # sort: decision makers in order of first appearance, then their situations in
-        # order of first appearance, then rows as given
-        idx = np.flatnonzero(keep)
-        dm_first_pos = np.full(len(dm_labels), np.iinfo(np.int64).max)
-        np.minimum.at(dm_first_pos, dm_codes[idx], idx)
-        sit_first_pos = np.full(len(sit_labels), np.iinfo(np.int64).max)
-        np.minimum.at(sit_first_pos, sit_codes[idx], idx)
-        order = idx[np.lexsort((idx, sit_first_pos[sit_codes[idx]], dm_first_pos[dm_codes[idx]]))]
-
-        s_sorted = sit_codes[order]
-        new_sit = np.r_[True, s_sorted[1:] != s_sorted[:-1]]
-        sit_start = np.flatnonzero(new_sit)
-        sit_of_row = np.cumsum(new_sit) - 1
-        sit_label_sorted = sit_labels[s_sorted[sit_start]]
-        n_alts = np.diff(np.append(sit_start, len(order)))
-        y_sorted = y[order] == 1
-        n_chosen = np.add.reduceat(y_sorted.astype(np.int64), sit_start)
-        if np.any(n_chosen != 1):
-            none = sit_label_sorted[n_chosen == 0]
-            many = sit_label_sorted[n_chosen > 1]
-            msg = []
-            if len(none):
-                msg.append(f"{len(none)} situation(s) with no chosen alternative (first: {none[:5].tolist()})")
-            if len(many):
-                msg.append(f"{len(many)} situation(s) with more than one chosen alternative "
-                           f"(first: {many[:5].tolist()})")
-            raise DataError(
-                "every choice situation needs exactly one chosen alternative in "
-                f"'{names['endog']}': " + "; ".join(msg)
-                + f". Check the coding of '{names['endog']}' and the situation id '{names['groups']}'"
-            )
-        if np.any(n_alts < 2):
-            single = sit_label_sorted[n_alts < 2]
-            extra = (f" after removing unavailable alternatives ('{names['availability']}')"
-                     if av is not None else "")
-            raise DataError(
-                f"{len(single)} situation(s) have a single alternative{extra} (first: "
-                f"{single[:5].tolist()}); they carry no information about preferences: "
-                "remove them from the data"
-            )
-        chosen_row = np.flatnonzero(y_sorted)
-
-        d_sorted = dm_codes[order][sit_start]
-        new_dm = np.r_[True, d_sorted[1:] != d_sorted[:-1]]
-        dm_start = np.flatnonzero(new_dm)
-        dm_of_sit = np.cumsum(new_dm) - 1
-        dm_label_sorted = dm_labels[d_sorted[dm_start]]
-        dm_row_start = sit_start[dm_start]
-
-        Xs = np.ascontiguousarray(X[order])
-        Vs = np.ascontiguousarray(V[order])
-        _check_within_situation_variation(Xs, Vs, xnames, vnames, sit_start, sit_of_row)
-
-        # ---- membership covariates and weights, one value per decision maker
-        Z = np.ones((len(dm_start), 1 + Zraw.shape[1]))
-        if Zraw.shape[1]:
-            Zs = Zraw[order]
-            varies = np.maximum.reduceat(Zs, dm_row_start, axis=0) != np.minimum.reduceat(Zs, dm_row_start, axis=0)
-            if varies.any():
-                cols = [znames[j] for j in np.flatnonzero(varies.any(axis=0))]
-                raise SpecificationError(
-                    f"membership covariates {cols} vary within decision makers "
-                    f"('{names['panel']}'); class membership is a trait of the decision maker, "
-                    "so use covariates constant within each decision maker (for example their "
-                    "first or mean value)"
-                )
-            Z[:, 1:] = Zs[dm_row_start]
-        if w is None:
-            wd = np.ones(len(dm_start))
-        else:
-            ws = w[order]
-            if np.any(np.maximum.reduceat(ws, dm_row_start) != np.minimum.reduceat(ws, dm_row_start)):
-                raise DataError(
-                    f"'{names['weights']}' must be constant within each decision maker: they are "
-                    "frequency weights of decision makers"
-                )
-            wd = ws[dm_row_start]
-            if np.any(wd < 0):
-                raise DataError(f"'{names['weights']}' must be non-negative")
-            if not np.any(wd > 0):
-                raise DataError(f"'{names['weights']}' are all zero")
-
+        names = {"endog": "endog", "groups": "groups", "panel": "panel", "weights": "weights",
+                 "availability": "availability", "alternatives": "alternatives"}
+        names.update({k: v for k, v in (argument_names or {}).items() if v is not None})
+        if weights_kind is not None and weights_kind not in WEIGHTS_KINDS:
+            raise SpecificationError(
+                f"weights_kind={weights_kind!r}; use 'frequency' (whole numbers: a decision "
+                "maker counted w times), 'sampling' (survey weights) or None (inferred)")
+        if weights_kind is not None and weights is None:
+            raise SpecificationError(f"weights_kind={weights_kind!r} needs weights")
+        raw = read_inputs(endog, exog, groups, panel, exog_invariant, exog_membership, weights,
+                           availability, alternatives, exog_names, invariant_names,
+                           membership_names, names)
+        ids = code_ids(raw, names)
+        keep, report = missing_policy(raw, ids)
+        keep, n_unavailable = availability_policy(raw, ids, keep, names)
+        check_choice_values(raw.y[keep], names)
+        order, row_key = canonical_order(raw, ids, keep)
+        lay = situation_layout(raw, ids, order, names)
+        Xs = np.ascontiguousarray(raw.X[order])
+        Vs = np.ascontiguousarray(raw.V[order])
+        if ids.alt is None:
+            warn_identical_rows(Xs, Vs, lay.sit_start, lay.sit_labels, row_key)
+        check_within_situation_variation(Xs, Vs, raw.xnames, raw.vnames, lay.sit_start,
+                                         lay.sit_of_row)
+        Z = membership_matrix(raw, order, lay.dm_row_start, names)
+        wd, kind = decision_maker_weights(raw, order, lay.dm_row_start, weights_kind, names)
         return cls(
-            exog=Xs,
-            exog_invariant=Vs,
-            exog_membership=Z,
-            chosen=y_sorted,
-            situation_of_row=sit_of_row,
-            situation_start=sit_start,
-            chosen_row=chosen_row,
-            decision_maker_of_situation=dm_of_sit,
-            decision_maker_start=dm_start,
-            weights=wd,
-            row_index=order,
-            situation_ids=np.asarray(sit_label_sorted),
-            decision_maker_ids=np.asarray(dm_label_sorted),
-            exog_names=tuple(xnames),
-            invariant_names=tuple(vnames),
-            membership_names=("Intercept",) + tuple(znames),
-            has_panel=panel is not None,
-            n_input_rows=n,
-            dropped=DropReport(n_sit_missing, n_dm_missing, n_unavailable),
+            exog=Xs, exog_invariant=Vs, exog_membership=Z, chosen=lay.y_sorted,
+            situation_of_row=lay.sit_of_row, situation_start=lay.sit_start,
+            chosen_row=np.flatnonzero(lay.y_sorted), decision_maker_of_situation=lay.dm_of_sit,
+            decision_maker_start=lay.dm_start, weights=wd, row_index=order,
+            situation_ids=np.asarray(lay.sit_labels), decision_maker_ids=np.asarray(lay.dm_labels),
+            exog_names=tuple(raw.xnames), invariant_names=tuple(raw.vnames),
+            membership_names=("Intercept",) + tuple(raw.znames), has_panel=raw.p is not None,
+            n_input_rows=raw.n,
+            dropped=DropReport(report[0], report[1], n_unavailable, report[2]),
+            weights_kind=kind,
+            alternative_ids=(None if ids.alt is None or ids.alt_labels is None
+                             else ids.alt_labels[ids.alt[order]]),
         )
 
-
-# ------------------------------------------------------------------ helpers
-def _numeric(values, label: str) -> np.ndarray:
-    try:
-        arr = np.asarray(values)
-        if arr.dtype == bool:
-            return arr.astype(float)
-        if arr.dtype.kind not in "biuf":
-            arr = pd.DataFrame(arr).apply(pd.to_numeric, errors="raise").to_numpy(float) \
-                if arr.ndim == 2 else pd.to_numeric(pd.Series(arr), errors="raise").to_numpy(float)
-        return np.asarray(arr, dtype=float)
-    except (ValueError, TypeError) as exc:
-        raise DataError(
-            f"{label} must be numeric; convert text or categorical columns first "
-            f"(with a formula, C(column) makes dummies): {exc}"
-        ) from None
-
-
-def _as_vector(values, label: str, n: int | None = None) -> np.ndarray:
-    if isinstance(values, (pd.Series, pd.DataFrame)):
-        values = values.to_numpy()
-    arr = _numeric(values, f"'{label}'")
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    if arr.ndim != 1:
-        raise DataError(f"'{label}' must be one-dimensional, got shape {arr.shape}")
-    if n is not None and arr.shape[0] != n:
-        raise DataError(f"'{label}' has {arr.shape[0]} rows but endog has {n}")
-    return arr
-
-
-def _as_matrix(values, label: str, n: int, names, prefix: str) -> tuple[np.ndarray, list[str]]:
-    if values is None:
-        return np.empty((n, 0)), []
-    if isinstance(values, pd.Series):
-        values = values.to_frame()
-    if isinstance(values, pd.DataFrame):
-        if names is None:
-            names = [str(c) for c in values.columns]
-        values = values.to_numpy()
-    arr = _numeric(values, label)
-    if arr.ndim == 1:
-        arr = arr[:, None]
-    if arr.ndim != 2 or arr.shape[0] != n:
-        raise DataError(f"{label} must have shape ({n}, columns), got {arr.shape}")
-    if names is None:
-        names = [f"{prefix}{j + 1}" for j in range(arr.shape[1])]
-    names = [str(s) for s in names]
-    if len(names) != arr.shape[1]:
-        raise SpecificationError(f"{label}: {len(names)} names for {arr.shape[1]} columns")
-    if len(set(names)) != len(names):
-        raise SpecificationError(f"{label}: column names must be unique, got {names}")
-    return arr, names
-
-
-def _as_ids(values, label: str, n: int) -> np.ndarray:
-    if isinstance(values, (pd.Series, pd.Index)):
-        values = values.to_numpy()
-    arr = np.asarray(values)
-    if arr.ndim != 1 or arr.shape[0] != n:
-        raise DataError(f"'{label}' must be one id per row ({n}), got shape {arr.shape}")
-    if pd.isna(arr).any():
-        raise DataError(f"'{label}' has missing ids; every row needs an id")
-    return arr
-
-
-def _check_within_situation_variation(X, V, xnames, vnames, sit_start, sit_of_row) -> None:
-    """Raise if a column or a combination of columns is constant within every situation."""
-    W = np.hstack([X, V])
-    names = list(xnames) + list(vnames)
-    if W.shape[1] == 0:
-        raise SpecificationError("the model has no attributes: give at least one column in exog")
-    counts = np.diff(np.append(sit_start, W.shape[0]))
-    means = np.add.reduceat(W, sit_start, axis=0) / counts[:, None]
-    Wc = W - means[sit_of_row]
-    scale = np.sqrt(((W - W.mean(axis=0)) ** 2).sum(axis=0))
-    within = np.sqrt((Wc ** 2).sum(axis=0))
-    constant = within <= 1e-10 * np.maximum(scale, 1.0)
-    if constant.any():
-        cols = [names[j] for j in np.flatnonzero(constant)]
-        raise SpecificationError(
-            f"{cols} do not vary within any choice situation, so their coefficients are not "
-            "identified (a term common to all alternatives cancels in the logit); remove them "
-            "from the utility, or interact them with alternative-specific terms (for example "
-            "income:C(alt)), or use them as membership covariates"
-        )
-    Wn = Wc / within
-    gram = Wn.T @ Wn
-    eigval, eigvec = np.linalg.eigh(gram)
-    tol = 1e-10 * max(eigval[-1], 1.0) * W.shape[1]
-    if eigval[0] <= tol:
-        null = eigvec[:, eigval <= tol]
-        involved = np.abs(null).max(axis=1) > 1e-6
-        cols = [names[j] for j in np.flatnonzero(involved)]
-        raise SpecificationError(
-            f"a combination of {cols} is constant within every choice situation (the "
-            "within-situation attribute matrix has rank "
-            f"{int((eigval > tol).sum())} < {W.shape[1]}), so the coefficients are not "
-            "identified; drop one of these columns, or use a reference alternative for "
-            "alternative-specific constants"
-        )

@@ -27,8 +27,7 @@ Examples
 """
 from __future__ import annotations
 
-from . import electricity, heating, swissmetro, train
-from . import simulate
+from . import electricity, heating, simulate, swissmetro, train
 from .simulate import SimulatedCounts, SimulatedPanel, simulate_counts, simulate_panel
 
 __all__ = [

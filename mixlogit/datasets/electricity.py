@@ -54,7 +54,7 @@ def load_raw() -> pd.DataFrame:
     pandas.DataFrame
         17,232 rows with columns ``choice, id, alt, pf, cl, loc, wk, tod, seas, chid``.
     """
-    with resources.files(__package__).joinpath("data", FILENAME).open("rb") as fh:
+    with resources.files(__package__).joinpath("data").joinpath(FILENAME).open("rb") as fh:
         return pd.read_csv(fh, compression="gzip")
 
 

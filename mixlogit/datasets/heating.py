@@ -13,6 +13,8 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from ..data.wide import long_from_wide
+
 __all__ = ["load", "load_raw", "CITATION", "DESCRIPTION", "COLUMNS", "ALTERNATIVES"]
 
 FILENAME = "heating_data.csv.gz"
@@ -60,7 +62,7 @@ def load_raw() -> pd.DataFrame:
         Columns ``idcase, depvar, ic.gc ... ic.hp, oc.gc ... oc.hp, income, agehed, rooms,
         region``.
     """
-    with resources.files(__package__).joinpath("data", FILENAME).open("rb") as fh:
+    with resources.files(__package__).joinpath("data").joinpath(FILENAME).open("rb") as fh:
         return pd.read_csv(fh, compression="gzip")
 
 
@@ -102,13 +104,11 @@ def load() -> pd.DataFrame:
     {'gc': 573, 'gr': 129, 'ec': 64, 'er': 84, 'hp': 50}
     """
     raw = load_raw()
-    long = pd.wide_to_long(
-        raw, stubnames=["ic", "oc"], i="idcase", j="alt", sep=".", suffix=r"\w+",
-    ).reset_index()
-    codes = long["alt"].map({name: k for k, name in enumerate(ALTERNATIVES)}).to_numpy(np.int64)
-    long = long.assign(alt_code=codes).sort_values(["idcase", "alt_code"], kind="stable")
-    long = long.reset_index(drop=True)
-    alt_code = long["alt_code"].to_numpy()
+    long = long_from_wide(
+        raw, alternatives=ALTERNATIVES, choice="depvar", situation="idcase",
+        attributes={name: [f"{name}.{alt}" for alt in ALTERNATIVES] for name in ["ic", "oc"]},
+        keep=["income", "agehed", "rooms", "region"],
+    )
     idcase = long["idcase"].to_numpy(dtype=np.int64)
     regions = ["valley", "scostl", "mountn", "ncostl"]
     extra = sorted(set(raw["region"].unique()) - set(regions))
@@ -116,10 +116,9 @@ def load() -> pd.DataFrame:
         {
             "id": idcase,
             "chid": idcase.copy(),
-            "alt": pd.Categorical.from_codes(alt_code, categories=list(ALTERNATIVES),
-                                             ordered=True),
-            "choice": (long["depvar"].to_numpy() == long["alt"].to_numpy()).astype(np.int64),
-            "available": np.ones(len(long), dtype=np.int64),
+            "alt": long["alt"],
+            "choice": long["choice"],
+            "available": long["available"],
             "ic": long["ic"].to_numpy(dtype=np.float64),
             "oc": long["oc"].to_numpy(dtype=np.float64),
             "income": long["income"].to_numpy(dtype=np.int64),

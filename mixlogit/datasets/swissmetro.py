@@ -13,6 +13,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from ..data.wide import long_from_wide
 from ..exceptions import SpecificationError
 
 __all__ = ["load", "load_raw", "CITATION", "DESCRIPTION", "COLUMNS", "ALTERNATIVES"]
@@ -80,7 +81,7 @@ def load_raw() -> pd.DataFrame:
     pandas.DataFrame
         One row per choice situation, with the original upper-case Biogeme column names.
     """
-    with resources.files(__package__).joinpath("data", FILENAME).open("rb") as fh:
+    with resources.files(__package__).joinpath("data").joinpath(FILENAME).open("rb") as fh:
         return pd.read_csv(fh, compression="gzip")
 
 
@@ -154,58 +155,34 @@ def load(*, sample: str = "standard") -> pd.DataFrame:
     raw = raw.loc[keep]
 
     sp = (raw["SP"] != 0).astype(np.int64)
-    ga = raw["GA"] == 1
-    wide = pd.DataFrame(
-        {
-            "chid": raw["chid"],
-            "available_train": raw["TRAIN_AV"] * sp,
-            "available_sm": raw["SM_AV"],
-            "available_car": raw["CAR_AV"] * sp,
-            "time_train": raw["TRAIN_TT"] / 100.0,
-            "time_sm": raw["SM_TT"] / 100.0,
-            "time_car": raw["CAR_TT"] / 100.0,
-            "cost_train": raw["TRAIN_CO"].where(~ga, 0) / 100.0,
-            "cost_sm": raw["SM_CO"].where(~ga, 0) / 100.0,
-            "cost_car": raw["CAR_CO"] / 100.0,
-            "headway_train": raw["TRAIN_HE"].astype(np.float64),
-            "headway_sm": raw["SM_HE"].astype(np.float64),
-            "headway_car": 0.0,
-        }
+    no_ga = (raw["GA"] != 1).astype(np.int64)
+    raw = raw.assign(
+        TRAIN_AV=raw["TRAIN_AV"] * sp, CAR_AV=raw["CAR_AV"] * sp,
+        TRAIN_CO=raw["TRAIN_CO"] * no_ga, SM_CO=raw["SM_CO"] * no_ga,
     )
-    long = pd.wide_to_long(
-        wide, stubnames=["available", "time", "cost", "headway"], i="chid", j="alt",
-        sep="_", suffix=r"\w+",
-    ).reset_index()
-
-    codes = long["alt"].map({name: k + 1 for k, name in enumerate(ALTERNATIVES)}).astype(np.int64)
-    long = (
-        long.assign(alt_code=codes.to_numpy())
-        .sort_values(["chid", "alt_code"], kind="stable")
-        .reset_index(drop=True)
+    person = ["GA", "PURPOSE", "MALE", "AGE", "INCOME", "FIRST", "LUGGAGE"]
+    long = long_from_wide(
+        raw, alternatives=ALTERNATIVES, choice="CHOICE", situation="chid", panel="ID",
+        attributes={"time": ["TRAIN_TT", "SM_TT", "CAR_TT"], "cost": ["TRAIN_CO", "SM_CO", "CAR_CO"],
+                    "headway": ["TRAIN_HE", "SM_HE", None]},
+        availability={"train": "TRAIN_AV", "sm": "SM_AV", "car": "CAR_AV"}, keep=person,
     )
-    person = (
-        raw.set_index("chid")[["ID", "CHOICE", "GA", "PURPOSE", "MALE", "AGE", "INCOME",
-                               "FIRST", "LUGGAGE"]]
-        .reindex(long["chid"].to_numpy())
-        .reset_index(drop=True)
-    )
-    alt_code = long["alt_code"].to_numpy()
+    alt_code = long["alt"].cat.codes.to_numpy(dtype=np.int64) + 1
     out = pd.DataFrame(
         {
-            "id": person["ID"].to_numpy(dtype=np.int64),
+            "id": long["ID"].to_numpy(dtype=np.int64),
             "chid": long["chid"].to_numpy(dtype=np.int64),
-            "alt": pd.Categorical.from_codes(alt_code - 1, categories=list(ALTERNATIVES),
-                                             ordered=True),
+            "alt": long["alt"],
             "alt_code": alt_code,
-            "choice": (person["CHOICE"].to_numpy() == alt_code).astype(np.int64),
-            "available": long["available"].to_numpy(dtype=np.int64),
-            "time": long["time"].to_numpy(dtype=np.float64),
-            "cost": long["cost"].to_numpy(dtype=np.float64),
+            "choice": long["choice"],
+            "available": long["available"],
+            "time": long["time"].to_numpy(dtype=np.float64) / 100.0,
+            "cost": long["cost"].to_numpy(dtype=np.float64) / 100.0,
             "headway": long["headway"].to_numpy(dtype=np.float64),
             "asc_train": (alt_code == 1).astype(np.int64),
             "asc_car": (alt_code == 3).astype(np.int64),
         }
     )
-    for name in ["GA", "PURPOSE", "MALE", "AGE", "INCOME", "FIRST", "LUGGAGE"]:
-        out[name.lower()] = person[name].to_numpy(dtype=np.int64)
+    for name in person:
+        out[name.lower()] = long[name].to_numpy(dtype=np.int64)
     return out

@@ -14,6 +14,8 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from ..data.wide import long_from_wide
+
 __all__ = ["load", "load_raw", "CITATION", "DESCRIPTION", "COLUMNS", "ALTERNATIVES"]
 
 FILENAME = "train_data.csv.gz"
@@ -61,7 +63,7 @@ def load_raw() -> pd.DataFrame:
         Columns ``id, choiceid, choice, price1, time1, change1, comfort1, price2, time2,
         change2, comfort2``; ``choice`` is the string ``"choice1"`` or ``"choice2"``.
     """
-    with resources.files(__package__).joinpath("data", FILENAME).open("rb") as fh:
+    with resources.files(__package__).joinpath("data").joinpath(FILENAME).open("rb") as fh:
         return pd.read_csv(fh, compression="gzip")
 
 
@@ -112,23 +114,19 @@ def load() -> pd.DataFrame:
     """
     raw = load_raw()
     raw["chid"] = np.arange(1, len(raw) + 1, dtype=np.int64)
-    chosen = raw["choice"].str.removeprefix("choice").astype(np.int64)
-    raw = raw.assign(chosen=chosen.to_numpy())
-    long = pd.wide_to_long(
-        raw, stubnames=["price", "time", "change", "comfort"], i="chid", j="alt_code",
-        sep="", suffix=r"\d+",
-    ).reset_index()
-    long = long.sort_values(["chid", "alt_code"], kind="stable").reset_index(drop=True)
-    alt_code = long["alt_code"].to_numpy(dtype=np.int64)
+    long = long_from_wide(
+        raw, alternatives=ALTERNATIVES, choice="choice", situation="chid", panel="id",
+        choice_codes={"choice1": "A", "choice2": "B"}, keep=["choiceid"],
+        attributes={name: [f"{name}1", f"{name}2"] for name in ["price", "time", "change", "comfort"]},
+    )
     out = pd.DataFrame(
         {
             "id": long["id"].to_numpy(dtype=np.int64),
             "chid": long["chid"].to_numpy(dtype=np.int64),
             "choiceid": long["choiceid"].to_numpy(dtype=np.int64),
-            "alt": pd.Categorical.from_codes(alt_code - 1, categories=list(ALTERNATIVES),
-                                             ordered=True),
-            "choice": (long["chosen"].to_numpy() == alt_code).astype(np.int64),
-            "available": np.ones(len(long), dtype=np.int64),
+            "alt": long["alt"],
+            "choice": long["choice"],
+            "available": long["available"],
             "price": long["price"].to_numpy(dtype=np.float64),
             "time": long["time"].to_numpy(dtype=np.float64),
             "change": long["change"].to_numpy(dtype=np.int64),

@@ -264,6 +264,17 @@ class MixtureLikelihood(abc.ABC):
         """The weighted log-likelihood at ``params``."""
         return self.evaluate(params).llf
 
+    def start_likelihood(self, *, max_units: int | None = None, seed: int = 0
+                         ) -> "MixtureLikelihood":
+        """The likelihood start strategies run on: this one, or a sample of its units.
+
+        Implementations over very large or distributed data return the
+        likelihood of a deterministic sample of at most about ``max_units``
+        units (the same sample for the same ``seed`` whatever the data's
+        order or partitioning); the default is the likelihood itself.
+        """
+        return self
+
     def fit_classes(self, params: np.ndarray, wh: np.ndarray, *, max_steps: int = 30,
                     tol: float = 1e-10) -> np.ndarray:
         """Maximise the class part for fixed posterior weights ``wh`` (N x K)."""
@@ -343,7 +354,7 @@ class MixtureLikelihood(abc.ABC):
             def trial(t, base=base, step=step):
                 theta = base.copy()
                 theta[free] += t * step
-                return self.evaluate(theta).llf, theta
+                return self.loglike(theta), theta
 
             found = backtrack(trial, ev.llf)
             if found is None:

@@ -47,7 +47,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..data.counts import CountsData
-from ..kernels import column_softmax
 from ..params import ParamLayout
 from .base import EMPTY_SHARE, Evaluation, MixtureLikelihood, backtrack, newton_direction
 
@@ -61,20 +60,36 @@ _CHUNK_BYTES = 64 * 2**20
 
 @dataclass(frozen=True, eq=False)
 class CountsState:
-    """Per-class quantities at given class coefficients (the counts analogue of ``ClassState``).
+    """Per-class quantities at given class coefficients, stored class-major ``(K, p)``.
+
+    Each class's softmax over the ``p`` candidates is then a reduction along a
+    long contiguous row. ``eta``, ``sigma`` and ``log_sigma`` are the
+    candidate-major ``(p, K)`` views of the same arrays.
 
     Attributes
     ----------
-    eta : ndarray, shape (p, K)
+    eta_t : ndarray, shape (K, p)
         Utilities ``x_j' beta_k``.
-    sigma : ndarray, shape (p, K)
+    sigma_t : ndarray, shape (K, p)
         Class choice probabilities ``sigma_j(beta_k)``.
-    log_sigma : ndarray, shape (p, K)
+    log_sigma_t : ndarray, shape (K, p)
     """
 
-    eta: np.ndarray
-    sigma: np.ndarray
-    log_sigma: np.ndarray
+    eta_t: np.ndarray
+    sigma_t: np.ndarray
+    log_sigma_t: np.ndarray
+
+    @property
+    def eta(self) -> np.ndarray:
+        return self.eta_t.T
+
+    @property
+    def sigma(self) -> np.ndarray:
+        return self.sigma_t.T
+
+    @property
+    def log_sigma(self) -> np.ndarray:
+        return self.log_sigma_t.T
 
     @property
     def P(self) -> np.ndarray:
@@ -82,7 +97,7 @@ class CountsState:
 
     @property
     def loglik(self) -> np.ndarray:
-        """Class log-likelihood of each decision-maker type, ``log sigma_jk``."""
+        """Class log-likelihood of each decision-maker type, ``log sigma_jk``, (p, K)."""
         return self.log_sigma
 
     @property
@@ -90,18 +105,31 @@ class CountsState:
         return self.log_sigma
 
     @classmethod
-    def from_utilities(cls, eta: np.ndarray) -> "CountsState":
-        sigma, log_sigma = column_softmax(eta)
-        return cls(eta, sigma, log_sigma)
+    def from_utilities(cls, eta_t: np.ndarray) -> "CountsState":
+        """The state of class-major utilities ``eta_t`` (K, p)."""
+        peak = eta_t.max(axis=1)
+        ex = np.subtract(eta_t, peak[:, None])
+        np.exp(ex, out=ex)
+        return cls.from_exponentials(eta_t, ex, peak, ex.sum(axis=1))
+
+    @classmethod
+    def from_exponentials(cls, eta_t: np.ndarray, ex: np.ndarray, peak: np.ndarray,
+                          total: np.ndarray) -> "CountsState":
+        """The state from a softmax already computed: ``ex = exp(eta_t - peak)`` (reused in place)."""
+        ex /= total[:, None]
+        log_sigma = eta_t - (peak + np.log(total))[:, None]
+        return cls(eta_t, ex, log_sigma)
 
 
-def _class_covariance(XT: np.ndarray, weights: np.ndarray, mean: np.ndarray) -> np.ndarray:
+def _class_covariance(XT: np.ndarray, weights: np.ndarray, mean: np.ndarray,
+                      buffer: np.ndarray | None = None) -> np.ndarray:
     """``sum_j w_j x_j x_j' - (sum w) mean mean'`` with one symmetric product (BLAS syrk).
 
     ``XT`` is the transposed features, ``L x p`` and C-contiguous: products with
-    a long inner dimension run several times faster in that layout.
+    a long inner dimension run several times faster in that layout. ``buffer``
+    (``L x p``) receives the scaled features (no fresh 8 L p bytes per call).
     """
-    Xs = XT * np.sqrt(weights)
+    Xs = np.multiply(XT, np.sqrt(weights), out=buffer)
     G = Xs @ Xs.T
     return G - weights.sum() * np.outer(mean, mean)
 
@@ -166,7 +194,7 @@ class CountsLikelihood(MixtureLikelihood):
     def class_state(self, params: np.ndarray) -> CountsState:
         """Utilities and class choice probabilities of every candidate, ``O(p K L)``."""
         betas = self.layout.unpack(params).betas
-        return CountsState.from_utilities(np.ascontiguousarray((betas @ self._XT).T))
+        return CountsState.from_utilities(betas @ self._XT)
 
     def log_alpha(self, params: np.ndarray) -> np.ndarray:
         """Log class shares, shape (K,)."""
@@ -181,24 +209,23 @@ class CountsLikelihood(MixtureLikelihood):
 
     def _mixture(self, log_alpha: np.ndarray, state: CountsState
                  ) -> tuple[np.ndarray, np.ndarray]:
-        """log pi_j and posteriors h_jk, with a log-space pass only where pi_j underflows."""
-        q = state.sigma * np.exp(log_alpha)
-        pi = q.sum(axis=1)
+        """log pi_j and posteriors h_jk (a (p, K) view of a class-major array), with a
+        log-space pass only where pi_j underflows."""
+        q = state.sigma_t * np.exp(log_alpha)[:, None]             # (K, p)
+        pi = q.sum(axis=0)
         with np.errstate(divide="ignore"):
             log_pi = np.log(pi)
-        h = q
         tiny = pi < _TINY
         if tiny.any():
-            a = state.log_sigma[tiny] + log_alpha
-            peak = a.max(axis=1, keepdims=True)
-            tot = np.exp(a - peak).sum(axis=1, keepdims=True)
-            log_pi[tiny] = (peak + np.log(tot))[:, 0]
-            pi = np.where(tiny, 1.0, pi)
-            h = q / pi[:, None]
-            h[tiny] = np.exp(a - log_pi[tiny][:, None])
-            return log_pi, h
-        h /= pi[:, None]
-        return log_pi, h
+            a = state.log_sigma_t[:, tiny] + log_alpha[:, None]
+            peak = a.max(axis=0)
+            log_pi[tiny] = peak + np.log(np.exp(a - peak).sum(axis=0))
+            pi[tiny] = 1.0
+            q /= pi
+            q[:, tiny] = np.exp(a - log_pi[tiny])
+            return log_pi, q.T
+        q /= pi
+        return log_pi, q.T
 
     # ------------------------------------------------------------ evaluate
     def evaluate(self, params, order: int = 0, state: CountsState | None = None) -> Evaluation:
@@ -222,7 +249,7 @@ class CountsLikelihood(MixtureLikelihood):
         K = lay.k_classes
         p = X.shape[0]
         alpha = np.exp(log_alpha)
-        mu = (self._XT @ state.sigma).T                             # (K, L)
+        mu = state.sigma_t @ X                                      # (K, L)
         S = np.empty((p, lay.n_params))
         for k in range(K):  # loop over classes only
             np.multiply(h[:, k:k + 1], X - mu[k], out=S[:, lay.class_slice(k)])
@@ -244,9 +271,10 @@ class CountsLikelihood(MixtureLikelihood):
         c = npos[:, None] * h[pos]                                  # n_j h_jk, positive counts
         C = c.sum(axis=0)
         Xpos = X[pos]
+        buffer = np.empty_like(self._XT)
         for k in range(K):
             idx = np.arange(lay.class_slice(k).start, lay.class_slice(k).stop)
-            Sigma = _class_covariance(self._XT, state.sigma[:, k], mu[k])
+            Sigma = _class_covariance(self._XT, state.sigma_t[k], mu[k], buffer)
             Xc = Xpos - mu[k]
             Xc *= np.sqrt(c[:, k])[:, None]
             H[np.ix_(idx, idx)] += Xc.T @ Xc - C[k] * Sigma
@@ -307,8 +335,9 @@ class CountsLikelihood(MixtureLikelihood):
         ``O(p K L^2)``: the expensive part of an M-step, so EM reuses it over
         several iterations (see :meth:`make_steps`).
         """
-        mu = (self._XT @ state.sigma).T
-        return np.stack([_class_covariance(self._XT, state.sigma[:, k], mu[k])
+        mu = state.sigma_t @ self.data.features
+        buffer = np.empty_like(self._XT)
+        return np.stack([_class_covariance(self._XT, state.sigma_t[k], mu[k], buffer)
                          for k in range(self.layout.k_classes)])
 
     def class_step(self, params: np.ndarray, state: CountsState, wh: np.ndarray,
@@ -324,21 +353,38 @@ class CountsLikelihood(MixtureLikelihood):
         if context.get("exact") or context.get("Sigma") is None or age >= self.METRIC_REFRESH:
             context["Sigma"], age = self.class_informations(state), 0
         context["age"] = age + 1
-        new, new_state, gain, _ = self._metric_step(params, state, wh, context["Sigma"])
+        new, new_state, gain, _ = self._metric_step(params, state, wh, context["Sigma"], context)
         return new, new_state, gain
 
+    def _class_gradient(self, c_t: np.ndarray, state: CountsState, context: dict | None
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        """``sum_j c_jk x_j - C_k mu_k`` (K, L) and ``C_k``, with one GEMM over the features."""
+        K, p = c_t.shape
+        stack = None if context is None else context.get("stack")
+        if stack is None or stack.shape != (2 * K, p):
+            stack = np.empty((2 * K, p))
+            if context is not None:
+                context["stack"] = stack  # per-run scratch (runs may go in parallel)
+        stack[:K] = c_t
+        stack[K:] = state.sigma_t
+        M = stack @ self.data.features                              # (2K, L)
+        C = c_t.sum(axis=1)
+        return M[:K] - C[:, None] * M[K:], C
+
     def _metric_step(self, params: np.ndarray, state: CountsState, c: np.ndarray,
-                     Sigma: np.ndarray) -> tuple[np.ndarray, CountsState, float, bool]:
+                     Sigma: np.ndarray, context: dict | None = None
+                     ) -> tuple[np.ndarray, CountsState, float, bool]:
         """One Newton step per class on ``sum_j c_jk log sigma_j(beta_k)``, with step halving.
 
         ``Sigma`` (K, L, L) is the metric (exact or from an earlier iteration);
-        step halving keeps the ascent whatever it is. Returns the new parameters,
-        their state, the gain and whether any class needed halving.
+        step halving keeps the ascent whatever it is. The accepted trial's
+        exponentials become the new state (no second softmax). Returns the new
+        parameters, their state, the gain and whether any class needed halving.
         """
         lay, XT = self.layout, self._XT
         K, L = lay.k_classes, lay.k_exog
-        C = c.sum(axis=0)
-        grad = (XT @ c).T - C[:, None] * (XT @ state.sigma).T       # sum c x - C mu, (K, L)
+        c_t = np.ascontiguousarray(np.asarray(c, float).T)         # (K, p)
+        grad, C = self._class_gradient(c_t, state, context)
         scale = C.sum()
         delta = np.zeros((K, L))
         for k in range(K):
@@ -349,34 +395,52 @@ class CountsLikelihood(MixtureLikelihood):
         active = np.flatnonzero(np.any(delta != 0, axis=1))
         if active.size == 0:
             return params, state, 0.0, False
-        D = np.ascontiguousarray((delta[active] @ XT).T)            # (p, K_active)
-        eta = state.eta[:, active]
-        ca, Ca = c[:, active], C[active]
+        every = active.size == K
+        D = delta[active] @ XT                                      # (K_active, p)
+        eta = state.eta_t if every else state.eta_t[active]
+        ca, Ca = (c_t, C) if every else (c_t[active], C[active])
 
-        def objective(E):
-            peak = E.max(axis=0)
-            lse = peak + np.log(np.exp(E - peak).sum(axis=0))
-            return np.einsum("pk,pk->k", ca, E) - Ca * lse
+        def objective(t):
+            E = D * t[:, None]
+            E += eta
+            peak = E.max(axis=1)
+            ex = np.subtract(E, peak[:, None])
+            np.exp(ex, out=ex)
+            total = ex.sum(axis=1)
+            q = np.einsum("kp,kp->k", ca, E) - Ca * (peak + np.log(total))
+            return q, (E, ex, peak, total)
 
-        q_old = objective(eta)
+        q_old = np.einsum("kp,kp->k", ca, eta) - Ca * _row_logsumexp(eta)
         t = np.ones(active.size)
         ok = np.zeros(active.size, bool)
         halved = False
         for _ in range(31):
-            q_new = objective(eta + t * D)
+            q_new, parts = objective(t)
             ok = q_new >= q_old - 1e-12 * np.abs(q_old)
             if ok.all():
                 break
             halved = True
             t = np.where(ok, t, 0.5 * t)
-        t = np.where(ok, t, 0.0)
-        if not np.any(t > 0):
+        if not ok.any():
             return params, state, 0.0, True
+        t = np.where(ok, t, 0.0)
         betas = lay.unpack(params).betas.copy()
         betas[active] += t[:, None] * delta[active]
         new = params.copy()
         new[:lay.n_class_params] = betas.ravel()
-        new_eta = state.eta.copy()
-        new_eta[:, active] = eta + t * D
+        trial = CountsState.from_exponentials(*parts)
+        if every and ok.all():
+            new_state = trial
+        else:  # keep the old rows of classes not moved
+            moved = active[ok]
+            new_state = CountsState(state.eta_t.copy(), state.sigma_t.copy(),
+                                    state.log_sigma_t.copy())
+            for name in ("eta_t", "sigma_t", "log_sigma_t"):
+                getattr(new_state, name)[moved] = getattr(trial, name)[ok]
         gain = float(np.sum(np.where(ok, q_new - q_old, 0.0)))
-        return new, CountsState.from_utilities(new_eta), gain, halved
+        return new, new_state, gain, halved
+
+
+def _row_logsumexp(E: np.ndarray) -> np.ndarray:
+    peak = E.max(axis=1)
+    return peak + np.log(np.exp(E - peak[:, None]).sum(axis=1))

@@ -6,16 +6,21 @@ per-decision-maker scores and Hessian (ALGORITHMS.md section 5) for
 class-specific, invariant and membership terms and fixed parameters, the
 share step (closed-form shares without covariates, Newton on the weighted
 membership logit with them) and one joint Newton step on (betas, delta).
+
+All data-sized work is one fused pass over blocks of whole decision makers in
+the differenced layout of :mod:`mixlogit.likelihood.blocks`: an EM iteration
+(E-step, the M-step's gradient and information) and a Newton step of the
+polish each read the attributes once when the full step is accepted.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..data.long import ChoiceData
-from ..kernels import (ClassState, class_derivatives, class_state, log_class_shares,
-                       membership_derivatives, posteriors, situation_softmax)
+from ..kernels import log_class_shares, membership_derivatives, situation_softmax
 from ..params import ParamLayout
 from .base import EMPTY_SHARE, Evaluation, MixtureLikelihood, backtrack, newton_direction
+from .blocks import PassResult, block_layout, fused_pass, resolve_engine, share_layout
 
 __all__ = ["LongLikelihood"]
 
@@ -30,6 +35,13 @@ class LongLikelihood(MixtureLikelihood):
     fixed_mask : ndarray of bool, optional
         Positions held at ``fixed_values``.
     fixed_values : ndarray, optional
+    engine : {"auto", "numpy", "numba"}
+        The kernel of the fused pass: ``"numpy"`` (the reference), ``"numba"``
+        (compiled; needs ``pip install mixlogit[fast]``) or ``"auto"`` (numba
+        when installed and the data have at least
+        :data:`~mixlogit.likelihood.blocks.NUMBA_MIN_ROWS` rows).
+    n_jobs : int
+        Threads over blocks in each pass (BLAS itself runs on one thread).
 
     Examples
     --------
@@ -52,95 +64,150 @@ class LongLikelihood(MixtureLikelihood):
 
     data: ChoiceData
 
-    def __init__(self, data: ChoiceData, layout: ParamLayout, fixed_mask=None, fixed_values=None):
+    def __init__(self, data: ChoiceData, layout: ParamLayout, fixed_mask=None, fixed_values=None,
+                 *, engine: str = "auto", n_jobs: int = 1):
         super().__init__(data, layout, fixed_mask, fixed_values)
+        self.blocks = block_layout(data)
+        self.engine_option = engine
+        self.engine = resolve_engine(engine, data.n_rows)
+        self.n_jobs = int(n_jobs)
+        self._design_index = [layout.class_design_index(k) for k in range(layout.k_classes)]
+        self._memo: tuple[bytes, Evaluation] | None = None
+        Z = data.exog_membership
+        self._same_shares = bool(Z.shape[1] == 1 and np.all(Z == Z[:1]))
 
     # ------------------------------------------------------------- pieces
-    def class_state(self, params: np.ndarray, keep_probabilities: bool = False) -> ClassState:
-        d = self.data
+    def _pass(self, params: np.ndarray, *, shares: bool = True, **options) -> PassResult:
         C = self.layout.unpack(params).class_coefficients
-        return class_state(d.design_t, C, d.blocks, d.decision_maker_summer,
-                           keep_probabilities=keep_probabilities)
+        log_pi = self.log_shares(params) if shares else None
+        return fused_pass(self.blocks, C, log_pi=log_pi, weights=self.data.weights,
+                          engine=self.engine, n_jobs=self.n_jobs, **options)
+
+    def class_state(self, params: np.ndarray) -> PassResult:
+        """Class log-likelihoods ``log L_nk`` of every decision maker at ``params``."""
+        return self._pass(params, shares=False)
 
     def log_shares(self, params: np.ndarray) -> np.ndarray:
-        """Log prior class probabilities of each decision maker, (N, K)."""
-        return log_class_shares(self.data.exog_membership, self.layout.unpack(params).gamma)
+        """Log prior class probabilities of each decision maker, (N, K).
+
+        Without membership covariates every row is the same: a read-only
+        broadcast view of one row.
+        """
+        Z = self.data.exog_membership
+        gamma = self.layout.unpack(params).gamma
+        if self._same_shares:
+            row = log_class_shares(Z[:1], gamma)[0]
+            return np.broadcast_to(row, (Z.shape[0], row.shape[0]))
+        return log_class_shares(Z, gamma)
 
     def reweighted(self, weights: np.ndarray) -> "LongLikelihood":
-        return LongLikelihood(self.data.with_weights(weights), self.layout, self.fixed_mask,
-                              self.fixed_values)
+        data = self.data.with_weights(weights)
+        share_layout(self.data, data)
+        return LongLikelihood(data, self.layout, self.fixed_mask, self.fixed_values,
+                              engine=self.engine_option, n_jobs=self.n_jobs)
 
     def class_probabilities(self, params: np.ndarray) -> np.ndarray:
         d = self.data
-        U = d.design @ self.layout.unpack(params).class_coefficients.T
+        u = self.layout.unpack(params)
+        U = d.exog @ u.betas.T
+        if d.exog_invariant.shape[1]:
+            U += (d.exog_invariant @ u.delta)[:, None]
         P, _ = situation_softmax(U, d.situation_start, d.situation_of_row)
         return P
 
     def class_information(self, params: np.ndarray, wh: np.ndarray) -> list[np.ndarray]:
-        d = self.data
-        C = self.layout.unpack(params).class_coefficients
-        _, _, info, _ = class_derivatives(d.design_t, C, d.blocks,
-                                          wh[d.decision_maker_of_situation],
-                                          need_information=True)
-        return [info[k] for k in range(self.layout.k_classes)]
+        res = self._pass(params, shares=False, class_weights=np.asarray(wh, float),
+                         information=True)
+        return [res.info[k] for k in range(self.layout.k_classes)]
 
     # ------------------------------------------------------------ evaluate
-    def evaluate(self, params, order: int = 0, state: ClassState | None = None) -> Evaluation:
+    def _fresh(self, state, params: np.ndarray, log_pi: np.ndarray, order: int) -> bool:
+        """Whether ``state`` holds what an evaluation of this order needs at ``params``."""
+        if not isinstance(state, PassResult):
+            return False
+        C = self.layout.unpack(params).class_coefficients
+        if not np.array_equal(state.C, C):
+            return False
+        if order == 0:
+            return True
+        return (state.own_weights and state.log_shares is not None
+                and np.array_equal(state.log_shares, log_pi)
+                and (order < 2 or state.info is not None) and state.scores is not None)
+
+    def evaluate(self, params, order: int = 0, state: PassResult | None = None) -> Evaluation:
         """Log-likelihood (order 0), plus scores (1), plus Hessian (2)."""
         params = np.asarray(params, dtype=float)
-        data, lay = self.data, self.layout
-        if state is None:
-            state = self.class_state(params, keep_probabilities=order >= 1)
+        memo = self._memo
+        if memo is not None and memo[0] == params.tobytes():
+            return memo[1]
         log_pi = self.log_shares(params)
-        ll_obs, h = posteriors(log_pi, state.loglik)
-        w = data.weights
+        if not self._fresh(state, params, log_pi, order):
+            state = self._pass(params, information=order >= 2, scores=order >= 1)
+        if state.ll_obs is not None and np.array_equal(state.log_shares, log_pi):
+            ll_obs, h = state.ll_obs, state.posteriors
+        else:
+            a = log_pi + state.loglik
+            peak = a.max(axis=1, keepdims=True)
+            ll_obs = (peak + np.log(np.exp(a - peak).sum(axis=1, keepdims=True)))[:, 0]
+            h = np.exp(a - ll_obs[:, None])
+        w = self.data.weights
         llf = float(w @ ll_obs)
         if order == 0:
             return Evaluation(params, llf, ll_obs, h, log_pi, state)
-
-        K, L = lay.k_classes, lay.k_exog
-        N = data.n_decision_makers
-        wh = w[:, None] * h
-        C = lay.unpack(params).class_coefficients
-        _, grad_c, info_c, dev = class_derivatives(
-            data.design_t, C, data.blocks, wh[data.decision_maker_of_situation],
-            need_information=order >= 2, need_deviations=True, probabilities=state.probabilities)
-        Lw = C.shape[1]
-        # per-decision-maker class scores sum_t (w_chosen - wbar_k), shape (K, N, Lw)
-        G = (data.decision_maker_summer @ dev.reshape(dev.shape[0], -1)).reshape(N, K, Lw)
-        G = G.transpose(1, 0, 2)
-        S = np.zeros((N, lay.n_params))
-        for k in range(K):
-            S[:, lay.class_slice(k)] = h[:, k:k + 1] * G[k][:, :L]
-        S[:, lay.invariant_slice] = np.einsum("nk,knl->nl", h, G[:, :, L:])
-        pi = np.exp(log_pi)
-        if K > 1:
-            Z = data.exog_membership
-            S[:, lay.membership_slice] = ((h - pi)[:, 1:, None] * Z[:, None, :]).reshape(N, -1)
+        S = self._scores(h, log_pi, state.scores)
         score = w @ S
         if order == 1:
             return Evaluation(params, llf, ll_obs, h, log_pi, state, score, S)
+        H = self._hessian(S, h, log_pi, state)
+        ev = Evaluation(params, llf, ll_obs, h, log_pi, state, score, S, H)
+        self._memo = (params.tobytes(), ev)
+        return ev
 
-        # Hessian: sum_n w_n [sum_k h_nk (d2 a_nk + e_nk e_nk') - s_n s_n']
+    def _scores(self, h: np.ndarray, log_pi: np.ndarray, G: np.ndarray) -> np.ndarray:
+        """Per-decision-maker scores (N, d) from the class scores G (K, Lw, N)."""
+        lay = self.layout
+        K, L = lay.k_classes, lay.k_exog
+        N = h.shape[0]
+        S = np.zeros((N, lay.n_params))
+        for k in range(K):  # loop over classes only
+            S[:, lay.class_slice(k)] = h[:, k:k + 1] * G[k, :L].T
+        if lay.k_invariant:
+            S[:, lay.invariant_slice] = np.einsum("nk,kln->nl", h, G[:, L:])
+        if K > 1:
+            Z = self.data.exog_membership
+            pi = np.exp(log_pi)
+            S[:, lay.membership_slice] = ((h - pi)[:, 1:, None] * Z[:, None, :]).reshape(N, -1)
+        return S
+
+    def _hessian(self, S: np.ndarray, h: np.ndarray, log_pi: np.ndarray,
+                 state: PassResult) -> np.ndarray:
+        """sum_n w_n [sum_k h_nk (d2 a_nk + e_nk e_nk') - s_n s_n'] (ALGORITHMS.md section 5)."""
+        lay, data = self.layout, self.data
+        K = lay.k_classes
+        N = h.shape[0]
+        w = data.weights
+        wh = state.wh
         H = -(S * w[:, None]).T @ S
         mem = np.arange(lay.n_params)[lay.membership_slice]
+        pi = np.exp(log_pi)
+        Z = data.exog_membership
         for k in range(K):
-            idx = lay.class_design_index(k)
-            H[np.ix_(idx, idx)] -= info_c[k]
+            idx = self._design_index[k]
+            H[np.ix_(idx, idx)] -= state.info[k]
+            Gk = state.scores[k].T
             if K > 1:
                 onehot = np.zeros(K)
                 onehot[k] = 1.0
-                e_mem = ((onehot - pi)[:, 1:, None] * data.exog_membership[:, None, :]).reshape(N, -1)
-                e = np.hstack([G[k], e_mem])
+                e_mem = ((onehot - pi)[:, 1:, None] * Z[:, None, :]).reshape(N, -1)
+                e = np.hstack([Gk, e_mem])
                 full = np.r_[idx, mem]
             else:
-                e, full = G[k], idx
+                e, full = Gk, idx
             H[np.ix_(full, full)] += (e * wh[:, k:k + 1]).T @ e
         if K > 1:
-            _, info_m = membership_derivatives(data.exog_membership, log_pi, h, w)
+            _, info_m = membership_derivatives(Z, log_pi, h, w)
             H[np.ix_(mem, mem)] -= info_m
-        return Evaluation(params, llf, ll_obs, h, log_pi, state, score, S, 0.5 * (H + H.T))
-
+        return 0.5 * (H + H.T)
 
     # ------------------------------------------------------------- M-step
     def share_step(self, params: np.ndarray, evaluation: Evaluation, max_steps: int = 5
@@ -185,40 +252,50 @@ class LongLikelihood(MixtureLikelihood):
                 break
         return params
 
-    def class_step(self, params: np.ndarray, state: ClassState, wh: np.ndarray,
-                   context: dict | None = None) -> tuple[np.ndarray, ClassState, float]:
+    def class_step(self, params: np.ndarray, state: PassResult, wh: np.ndarray,
+                   context: dict | None = None) -> tuple[np.ndarray, PassResult, float]:
         """One Newton step (with step halving) on the expected complete-data class part.
 
-        Returns the new parameters, the class state there, and the gain in the
-        objective sum_k sum_s c_sk log P_k(y_s).
+        The objective is ``sum_n sum_k wh_nk log L_nk``. Returns the new
+        parameters, the class state there, and the gain. The full step's pass
+        also computes the derivatives at the trial: with ``context["fuse"]``
+        the posteriors there and the next M-step's derivatives (the state then
+        serves the next E-step without another pass), otherwise those for the
+        same weights ``wh`` (the next step of :meth:`fit_classes`).
         """
-        data, lay = self.data, self.layout
-        c = wh[data.decision_maker_of_situation]
+        lay = self.layout
         C = lay.unpack(params).class_coefficients
-        _, grad_c, info_c, _ = class_derivatives(data.design_t, C, data.blocks, c,
-                                                 probabilities=state.probabilities)
+        if not (isinstance(state, PassResult) and state.wh is wh and state.info is not None
+                and np.array_equal(state.C, C)):
+            state = self._pass(params, shares=False, class_weights=wh, information=True)
         n_u = lay.membership_slice.start
         G = np.zeros(n_u)
         A = np.zeros((n_u, n_u))
         free = self.free[:n_u].copy()
         total = wh.sum(axis=0)
         for k in range(lay.k_classes):
-            idx = lay.class_design_index(k)
-            G[idx] += grad_c[k]
-            A[np.ix_(idx, idx)] += info_c[k]
+            idx = self._design_index[k]
+            G[idx] += state.grad[k]
+            A[np.ix_(idx, idx)] += state.info[k]
             if total[k] <= EMPTY_SHARE * total.sum():
                 free[lay.class_slice(k)] = False
-        q_old = float(np.sum(c * state.logp_situation))
+        q_old = float(np.sum(wh * state.loglik))
         if not free.any():
             return params, state, 0.0
         step = newton_direction(G[free], A[np.ix_(free, free)])
         where = np.flatnonzero(free)
+        fuse = bool(context and context.get("fuse"))
 
         def along(t):
             trial = params.copy()
             trial[where] += t * step
-            new_state = self.class_state(trial, keep_probabilities=True)
-            return float(np.sum(c * new_state.logp_situation)), (trial, new_state)
+            if t != 1.0:
+                new_state = self._pass(trial, shares=False)
+            elif fuse:  # the next E-step and M-step at the trial, in the same pass
+                new_state = self._pass(trial, information=True)
+            else:  # the next class step with the same weights, in the same pass
+                new_state = self._pass(trial, shares=False, class_weights=wh, information=True)
+            return float(np.sum(wh * new_state.loglik)), (trial, new_state)
 
         found = backtrack(along, q_old)
         if found is None:
@@ -226,3 +303,79 @@ class LongLikelihood(MixtureLikelihood):
         _, q_new, (trial, new_state) = found
         return trial, new_state, q_new - q_old
 
+    def make_steps(self, newton_steps: int = 1):
+        """E- and M-step callables for :func:`mixlogit.em.run_em`, one fused pass per iteration.
+
+        The same generalized EM step as
+        :meth:`~mixlogit.likelihood.base.MixtureLikelihood.make_steps` (shares,
+        then ``newton_steps`` ascent steps on the class coefficients, so the
+        log-likelihood never falls), except that the pass that tests the full
+        class step also computes the posteriors and the M-step derivatives at
+        the new parameters: when the step is accepted the next E-step and
+        M-step read no data.
+        """
+        pending: dict[bytes, PassResult] = {}
+        context: dict = {}
+
+        def estep(params):
+            state = pending.pop(params.tobytes(), None)
+            pending.clear()
+            log_pi = self.log_shares(params)
+            if not (isinstance(state, PassResult) and state.own_weights and state.info is not None
+                    and state.log_shares is not None and np.array_equal(state.log_shares, log_pi)
+                    and np.array_equal(state.C, self.layout.unpack(params).class_coefficients)):
+                state = self._pass(params, information=True)
+            ev = Evaluation(params, float(self.data.weights @ state.ll_obs), state.ll_obs,
+                            state.posteriors, state.log_shares, state)
+            return ev.llf, ev
+
+        def mstep(params, ev: Evaluation):
+            new = params
+            if self.layout.k_classes > 1:
+                new = self.share_step(params, ev)
+            state = ev.state
+            wh = state.wh
+            for i in range(newton_steps):
+                context["fuse"] = i == newton_steps - 1
+                new, state, gain = self.class_step(new, state, wh, context)
+                if gain <= 0:
+                    break
+            pending[new.tobytes()] = state
+            return new
+
+        return estep, mstep
+
+    def polish(self, params: np.ndarray, *, maxiter: int = 100, tol: float = 1e-13,
+               history: list | None = None) -> tuple[np.ndarray, Evaluation, int, bool]:
+        """Newton's method on the full log-likelihood, one fused pass per accepted full step.
+
+        The iteration, ascent test and stopping rule of
+        :meth:`~mixlogit.likelihood.base.MixtureLikelihood.polish`; the full
+        step's trial is evaluated to order 2 at once, so when it is accepted
+        (the rule near an optimum) the next Newton step needs no other pass.
+        """
+        free = self.free
+        ev = self.evaluate(params, order=2)
+        for it in range(1, maxiter + 1):
+            g = ev.score[free]
+            step = newton_direction(g, -ev.hessian[np.ix_(free, free)])
+            if float(g @ step) <= tol * max(1.0, abs(ev.llf)):
+                return ev.params, ev, it - 1, True
+            base = ev.params
+
+            def trial(t, base=base, step=step):
+                theta = base.copy()
+                theta[free] += t * step
+                new = self.evaluate(theta, order=2 if t == 1.0 else 0)
+                return new.llf, new
+
+            found = backtrack(trial, ev.llf)
+            if found is None:
+                return ev.params, ev, it, False
+            ev = found[2] if found[2].hessian is not None else self.evaluate(found[2].params,
+                                                                              order=2)
+            if history is not None:
+                history.append(ev.llf)
+        g = ev.score[free]
+        decrement = float(g @ newton_direction(g, -ev.hessian[np.ix_(free, free)]))
+        return ev.params, ev, maxiter, decrement <= tol * max(1.0, abs(ev.llf))

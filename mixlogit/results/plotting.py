@@ -1,11 +1,16 @@
-"""Plots of latent-class logit results (matplotlib, an optional extra, imported lazily)."""
+"""Plots of latent-class logit results (matplotlib, an optional extra, imported lazily).
+
+``plot_criteria`` (information criteria against K) lives with class selection in
+:mod:`mixlogit.selection` and is re-exported here.
+"""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from scipy import stats
 
+from .. import _checks as ck
 from ..exceptions import SpecificationError
+from ..selection import plot_criteria
 
 __all__ = ["plot_class_shares", "plot_coefficients", "plot_criteria"]
 
@@ -53,6 +58,7 @@ def plot_class_shares(results, *, alpha: float = 0.05, ax=None, bootstrap=None):
     >>> len(ax.patches)
     2
     """
+    alpha = ck.probability_level()(alpha, "alpha", "plot_class_shares()")
     table = results.class_shares_table(alpha)
     if bootstrap is not None:
         ci = bootstrap.share_conf_int(alpha)
@@ -105,7 +111,8 @@ def plot_coefficients(results, *, alpha: float = 0.05, terms=None, ax=None):
     >>> len(plot_coefficients(res).get_yticklabels())
     2
     """
-    lay = results.model.layout
+    alpha = ck.probability_level()(alpha, "alpha", "plot_coefficients()")
+    lay = results.fit_state.likelihood.layout
     names = list(lay.exog_names)
     terms = names if terms is None else list(terms)
     unknown = [t for t in terms if t not in names]
@@ -116,57 +123,18 @@ def plot_coefficients(results, *, alpha: float = 0.05, terms=None, ax=None):
     K = lay.k_classes
     y = np.arange(len(terms))
     offset = (np.arange(K) - (K - 1) / 2) * (0.6 / max(K, 1))
+    theta = np.asarray(results.fit_state.params, float)
+    se_all = np.sqrt(np.clip(np.diag(np.asarray(results.normalized_cov_params, float)), 0, None))
+    shares = results.fit_state.share_jacobian()[0]
+    cols = [names.index(t) for t in terms]
     for k in range(K):
-        labels = [f"class{k + 1}:{t}" for t in terms]
-        b = results.params[labels].to_numpy()
-        se = results.bse[labels].to_numpy()
-        ax.errorbar(b, y + offset[k], xerr=q * se, fmt="o", capsize=3,
-                    label=f"class{k + 1} ({results.class_shares.iloc[k]:.2f})")
+        pos = np.arange(lay.class_slice(k).start, lay.class_slice(k).stop)[cols]
+        ax.errorbar(theta[pos], y + offset[k], xerr=q * se_all[pos], fmt="o", capsize=3,
+                    label=f"class{k + 1} ({shares[k]:.2f})")
     ax.axvline(0, color="grey", lw=0.8)
     ax.set_yticks(y)
     ax.set_yticklabels(terms)
     ax.invert_yaxis()
     ax.set_xlabel(f"coefficient ({100 * (1 - alpha):g}% interval, {results.cov_type})")
     ax.legend(title="class (share)")
-    return ax
-
-
-def plot_criteria(table: pd.DataFrame, *, criteria=("aic", "bic", "caic", "sabic"), ax=None):
-    """Information criteria against the number of classes; the minimum of each is marked.
-
-    Parameters
-    ----------
-    table : DataFrame
-        Indexed by K with one column per criterion (as ``ClassSelection.table``).
-    criteria : sequence of str
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-
-    Examples
-    --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
-    >>> import pandas as pd
-    >>> from mixlogit.results.plotting import plot_criteria
-    >>> table = pd.DataFrame({"aic": [10.0, 8.0, 9.0], "bic": [11.0, 10.0, 12.0]}, index=[1, 2, 3])
-    >>> ax = plot_criteria(table, criteria=("aic", "bic"))
-    >>> ax.get_xlabel()
-    'number of classes K'
-    """
-    ax = _axes(ax)
-    ks = table.index.to_numpy()
-    for i, c in enumerate(criteria):
-        vals = table[c].to_numpy(float)
-        ax.plot(ks, vals, marker="o", color=f"C{i}", label=c.upper())
-        if np.isfinite(vals).any():
-            j = int(np.nanargmin(vals))
-            ax.plot(ks[j], vals[j], marker="*", ms=14, color=f"C{i}")
-    ax.set_xticks(ks)
-    ax.set_xlabel("number of classes K")
-    ax.set_ylabel("criterion (smaller is better)")
-    ax.legend()
-    ax.set_title("Choosing the number of classes")
     return ax

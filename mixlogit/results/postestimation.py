@@ -21,7 +21,15 @@ of alternative i is
 
 Own elasticities are ``E_jj``; cross elasticities ``E_ji``, ``i != j``. Unlike a
 single logit, cross elasticities of the mixture differ across ``j``. Reported
-values are averages over choice situations (unweighted sample means).
+values are averages over choice situations (unweighted sample means). In the
+counts form there is one choice set, the candidates, and ``pi_nk`` are the
+class shares: the elasticities are those of the mixture probabilities
+``pi_j = sum_k alpha_k sigma_j(beta_k)``.
+
+Delta method
+------------
+Every derived quantity with a standard error (WTP here, class shares in the
+results) goes through :func:`delta_method`: ``se = sqrt(diag(J V J'))``.
 """
 from __future__ import annotations
 
@@ -31,10 +39,63 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..diagnostics import class_probabilities, entropy_r2
+from .. import _checks as ck
+from .._choice_sets import choice_sets
+from ..diagnostics import entropy_r2
 from ..exceptions import MixlogitWarning, SpecificationError, warn
 
-__all__ = ["wtp", "elasticities", "classification_table", "individual_params"]
+__all__ = ["wtp", "elasticities", "classification_table", "individual_params", "delta_method"]
+
+#: largest number of entries the dense elasticity matrices may hold (situations x A x A x K+1)
+MAX_MATRIX_ENTRIES = 100_000_000
+
+
+def delta_method(values, jacobian, cov, *, alpha: float = 0.05, index=None) -> pd.DataFrame:
+    """Delta-method standard errors, z statistics and Wald intervals of derived quantities.
+
+    Parameters
+    ----------
+    values : array_like, shape (m,)
+        The derived quantities ``g(theta)``.
+    jacobian : array_like, shape (m, d)
+        ``dg / dtheta`` at the estimate.
+    cov : array_like, shape (d, d)
+        Covariance of the estimate.
+    alpha : float
+        1 - confidence level, in (0, 1).
+    index : sequence or Index, optional
+        Labels of the rows.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``estimate``, ``bse``, ``z``, ``pvalue``, ``lower``, ``upper``;
+        NaN values keep NaN statistics (no numpy warning).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mixlogit.results.postestimation import delta_method
+    >>> out = delta_method([2.0], [[1.0, 1.0]], np.diag([0.09, 0.16]))
+    >>> round(float(out["bse"].iloc[0]), 6)
+    0.5
+    """
+    alpha = ck.probability_level()(alpha, "alpha", "delta_method()")
+    vals = np.asarray(values, float)
+    J = np.atleast_2d(np.asarray(jacobian, float))
+    ok = np.isfinite(vals) & np.all(np.isfinite(J), axis=1)
+    V = np.asarray(cov, float)
+    se = np.full(vals.shape, np.nan)
+    for m in np.flatnonzero(ok):  # only the parameters g depends on (fixed ones may be NaN)
+        use = J[m] != 0
+        se[m] = np.sqrt(max(float(J[m, use] @ V[np.ix_(use, use)] @ J[m, use]), 0.0)) \
+            if use.any() else 0.0
+    q = stats.norm.ppf(1 - alpha / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, vals / np.where(se > 0, se, 1.0), np.nan)
+    return pd.DataFrame({"estimate": vals, "bse": se, "z": z,
+                         "pvalue": 2 * stats.norm.sf(np.abs(z)), "lower": vals - q * se,
+                         "upper": vals + q * se}, index=index)
 
 
 def _design_names(lay) -> list[str]:
@@ -57,22 +118,25 @@ def wtp(results, price: str, attributes=None, *, alpha: float = 0.05) -> pd.Data
     price : str
         Name of the price (cost) term.
     attributes : list of str, optional
-        Terms to value; default every other utility term.
+        Terms to value; default every other utility term. An empty list is refused.
     alpha : float
-        1 - confidence level of the intervals.
+        1 - confidence level of the intervals, in (0, 1).
 
     Returns
     -------
     DataFrame
         Index ``(class, attribute)`` with ``class`` in ``class1..classK`` and
         ``population`` (share-weighted mean); columns ``wtp``, ``bse``, ``z``,
-        ``pvalue``, ``lower``, ``upper``.
+        ``pvalue``, ``lower``, ``upper``. A class whose price coefficient is
+        exactly 0 (for example fixed at 0) has no WTP: NaN, and the population
+        value is NaN too.
 
     Warns
     -----
     MixlogitWarning
-        A class's price coefficient is not significantly different from zero
-        (its WTP is then poorly determined and its interval unreliable).
+        A class's price coefficient is exactly zero (its WTP is undefined), or
+        not significantly different from zero (its WTP is then poorly
+        determined and its interval unreliable).
 
     Examples
     --------
@@ -88,84 +152,106 @@ def wtp(results, price: str, attributes=None, *, alpha: float = 0.05) -> pd.Data
     >>> w.index.tolist()
     [('class1', 'x2'), ('class2', 'x2'), ('population', 'x2')]
     """
-    lay = results.model.layout
+    alpha = ck.probability_level()(alpha, "alpha", "wtp()")
+    lay = results.fit_state.likelihood.layout
+    p_col, a_cols, attributes = _wtp_columns(lay, price, attributes)
+    theta = np.asarray(results.fit_state.params, float)
+    C = lay.unpack(theta).class_coefficients
+    cp = C[:, p_col]
+    zero = cp == 0
+    if zero.any():
+        warn(f"the {price!r} coefficient is exactly 0 in {[lay.class_names[k] for k in np.flatnonzero(zero)]}"
+             " (fixed at 0?): willingness to pay is undefined there and reported as NaN, and so "
+             "is the population value", MixlogitWarning)
+    values, jac = _wtp_values(lay, theta, p_col, a_cols, results.fit_state.share_jacobian())
+    index = [(lay.class_names[k], a) for k in range(lay.k_classes) for a in attributes]
+    if lay.k_classes > 1:
+        index += [("population", a) for a in attributes]
+    cov = np.asarray(results.normalized_cov_params, float)
+    out = delta_method(values, jac, cov, alpha=alpha,
+                       index=pd.MultiIndex.from_tuples(index, names=["class", "attribute"]))
+    out = out.rename(columns={"estimate": "wtp"})
+    _warn_weak_price(lay, cov, cp, p_col, price)
+    out.attrs["jacobian"] = pd.DataFrame(jac, index=out.index, columns=lay.param_names)
+    return out
+
+
+def _wtp_columns(lay, price: str, attributes) -> tuple[int, list[int], list[str]]:
     names = _design_names(lay)
     p_col = _column(lay, price, "price")
     if attributes is None:
         attributes = [n for n in names if n != price]
     elif isinstance(attributes, str):
         attributes = [attributes]
+    else:
+        attributes = list(attributes)
+    if not attributes:
+        raise SpecificationError(f"wtp(): attributes is empty; name at least one utility term "
+                                 f"to value, e.g. attributes={[n for n in names if n != price][:1]}"
+                                 ", or omit it to value every term")
     a_cols = [_column(lay, a, "attribute") for a in attributes]
     if p_col in a_cols:
         raise SpecificationError("the price term cannot be valued against itself")
-    theta = results.params.to_numpy()
-    K = lay.k_classes
-    d = lay.n_params
+    return p_col, a_cols, attributes
+
+
+def _wtp_values(lay, theta: np.ndarray, p_col: int, a_cols: list[int], share_jac
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """WTP per class (and population) and their Jacobians; NaN where the price is 0."""
+    K, d = lay.k_classes, lay.n_params
     C = lay.unpack(theta).class_coefficients
-    shares, Jshare = results.fit_state.share_jacobian()
-    values, jac, index = [], [], []
-    per_class = np.zeros((K, len(a_cols)))
-    per_class_jac = np.zeros((K, len(a_cols), d))
+    shares, Jshare = share_jac
+    per_class = np.full((K, len(a_cols)), np.nan)
+    per_class_jac = np.full((K, len(a_cols), d), np.nan)
     for k in range(K):
         pos = lay.class_design_index(k)
         cp = C[k, p_col]
+        if cp == 0:
+            continue
         for j, a in enumerate(a_cols):
-            ca = C[k, a]
-            val = -ca / cp
             g = np.zeros(d)
             g[pos[a]] += -1.0 / cp
-            g[pos[p_col]] += ca / cp ** 2
-            per_class[k, j] = val
+            g[pos[p_col]] += C[k, a] / cp ** 2
+            per_class[k, j] = -C[k, a] / cp
             per_class_jac[k, j] = g
-            values.append(val)
-            jac.append(g)
-            index.append((lay.class_names[k], attributes[j]))
+    values = [per_class.ravel()]
+    jac = [per_class_jac.reshape(-1, d)]
     if K > 1:
-        for j in range(len(a_cols)):
-            val = float(shares @ per_class[:, j])
-            g = shares @ per_class_jac[:, j, :] + per_class[:, j] @ Jshare
-            values.append(val)
-            jac.append(g)
-            index.append(("population", attributes[j]))
-    J = np.array(jac)
-    cov = J @ results.normalized_cov_params @ J.T
-    se = np.sqrt(np.clip(np.diag(cov), 0, None))
-    vals = np.array(values)
-    q = stats.norm.ppf(1 - alpha / 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = vals / se
-    out = pd.DataFrame({"wtp": vals, "bse": se, "z": z, "pvalue": 2 * stats.norm.sf(np.abs(z)),
-                        "lower": vals - q * se, "upper": vals + q * se},
-                       index=pd.MultiIndex.from_tuples(index, names=["class", "attribute"]))
-    # price coefficient significance per class
-    cov_full = results.normalized_cov_params
+        values.append(shares @ per_class)
+        jac.append(np.einsum("k,kjd->jd", shares, per_class_jac) + per_class.T @ Jshare)
+    return np.concatenate(values), np.vstack(jac)
+
+
+def _warn_weak_price(lay, cov: np.ndarray, cp: np.ndarray, p_col: int, price: str) -> None:
     weak = []
-    for k in range(K):
+    for k in range(lay.k_classes):
         i = lay.class_design_index(k)[p_col]
-        sd = np.sqrt(max(cov_full[i, i], 0.0))
-        if sd > 0 and abs(C[k, p_col]) < stats.norm.ppf(0.975) * sd:
+        sd = np.sqrt(max(cov[i, i], 0.0))
+        if cp[k] != 0 and sd > 0 and abs(cp[k]) < stats.norm.ppf(0.975) * sd:
             weak.append(lay.class_names[k])
     if weak:
         warn(f"the {price!r} coefficient of {weak} is not significantly different from zero: "
              "their willingness to pay is poorly determined (delta-method intervals are "
              "unreliable; consider the bootstrap)", MixlogitWarning)
-    out.attrs["jacobian"] = pd.DataFrame(J, index=out.index, columns=lay.param_names)
-    return out
 
 
 def _probabilities(results):
-    """Class probabilities per row (n_rows, K) and prior shares per row (n_rows, K)."""
+    """Class probabilities per row (n_rows, K), prior shares per row, coefficients, sets."""
+    state = results.fit_state
+    lik = state.likelihood
+    theta = np.asarray(state.params, float)
+    sets = choice_sets(lik)
+    P = lik.class_probabilities(theta)
+    pi_set = sets.prior_shares(lik.weights, state.evaluation.log_shares)
+    return P, pi_set[sets.set_of_row], lik.layout.unpack(theta).class_coefficients, sets
 
-    lay = results.model.layout
-    data = results.model.choice_data
-    u = lay.unpack(results.params.to_numpy())
-    P = class_probabilities(data, u.class_coefficients)
-    pi_dm = np.exp(results.fit_state.evaluation.log_shares)
-    return P, pi_dm[data.decision_maker_of_row], u.class_coefficients
 
-
-def _alternative_labels(results, alternative) -> np.ndarray:
-    data = results.model.choice_data
+def _alternative_labels(results, alternative, sets) -> np.ndarray:
+    if alternative is None:
+        if sets.row_labels is None:
+            raise SpecificationError('kind="matrix" needs alternative= (labels of the '
+                                     "alternatives: a column name or one label per input row)")
+        return np.asarray(sets.row_labels)
     if isinstance(alternative, str):
         frame = getattr(results.model, "data_frame", None)
         if frame is None or alternative not in frame.columns:
@@ -173,10 +259,10 @@ def _alternative_labels(results, alternative) -> np.ndarray:
         labels = frame[alternative].to_numpy()
     else:
         labels = np.asarray(alternative)
-        if labels.shape[0] != data.n_input_rows:
+        if labels.shape[0] != sets.n_input_rows:
             raise SpecificationError(
-                f"alternative labels need one entry per input row ({data.n_input_rows})")
-    return labels[data.row_index]
+                f"alternative labels need one entry per input row ({sets.n_input_rows})")
+    return labels[sets.row_index]
 
 
 def elasticities(results, attribute: str, *, alternative=None, kind: str = "matrix"
@@ -190,14 +276,16 @@ def elasticities(results, attribute: str, *, alternative=None, kind: str = "matr
         Utility term whose (alternative-specific) value changes.
     alternative : str or array_like, optional
         Alternative label of every row (a column name of the model's data, or
-        one label per input row). Needed for ``kind="matrix"``.
+        one label per input row). Needed for ``kind="matrix"`` in the long
+        form; the counts form labels the candidates by their ids.
     kind : str
         ``"matrix"``: mean elasticity matrices, one per class and one for the
         mixture (``population``): entry ``(i, j)`` is the elasticity of the
         probability of alternative ``j`` with respect to the attribute of
         alternative ``i``, averaged over the situations offering both.
         ``"own"``: the own elasticity of every row (a DataFrame indexed like
-        the input rows, one column per class and ``population``).
+        the input rows, or the candidates, one column per class and
+        ``population``).
 
     Returns
     -------
@@ -226,33 +314,40 @@ def elasticities(results, attribute: str, *, alternative=None, kind: str = "matr
     >>> E.loc["population"].shape
     (3, 3)
     """
-    if kind not in ("matrix", "own"):
-        raise SpecificationError(f"kind={kind!r}; use 'matrix' or 'own'")
-    lay = results.model.layout
-    data = results.model.choice_data
+    kind = ck.one_of("matrix", "own")(kind, "kind", "elasticities()")
+    lay = results.fit_state.likelihood.layout
     a = _column(lay, attribute, "attribute")
-    P, pi_row, C = _probabilities(results)
-    K = lay.k_classes
-    x = data.design[:, a]
-    ca = C[:, a]
-    P_mix = (pi_row * P).sum(axis=1)
+    P, pi_row, C, sets = _probabilities(results)
+    x = sets.design[:, a]
     if kind == "own":
-        own_class = ca[None, :] * x[:, None] * (1 - P)
-        own_mix = x * (pi_row * P * ca[None, :] * (1 - P)).sum(axis=1) / P_mix
-        vals = np.column_stack([own_class, own_mix])
-        out = np.full((data.n_input_rows, K + 1), np.nan)
-        out[data.row_index] = vals
-        index = results.model.data_index if results.model.data_index is not None \
-            else pd.RangeIndex(data.n_input_rows)
-        return pd.DataFrame(out, index=index, columns=lay.class_names + ["population"])
+        return _own_elasticities(results, P, pi_row, C[:, a], x, sets)
+    labels = _alternative_labels(results, alternative, sets)
+    return _elasticity_matrices(lay, P, pi_row, C[:, a], x, sets, labels)
 
-    if alternative is None:
-        raise SpecificationError('kind="matrix" needs alternative= (labels of the alternatives)')
-    labels = _alternative_labels(results, alternative)
+
+def _own_elasticities(results, P, pi_row, ca, x, sets) -> pd.DataFrame:
+    lay = results.fit_state.likelihood.layout
+    P_mix = (pi_row * P).sum(axis=1)
+    own_class = ca[None, :] * x[:, None] * (1 - P)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        own_mix = x * (pi_row * P * ca[None, :] * (1 - P)).sum(axis=1) / P_mix
+    out = np.full((sets.n_input_rows, lay.k_classes + 1), np.nan)
+    out[sets.row_index] = np.column_stack([own_class, own_mix])
+    index = results.model.data_index if results.model.data_index is not None \
+        else pd.RangeIndex(sets.n_input_rows)
+    return pd.DataFrame(out, index=index, columns=lay.class_names + ["population"])
+
+
+def _elasticity_matrices(lay, P, pi_row, ca, x, sets, labels) -> pd.DataFrame:
+    K = lay.k_classes
     alts, codes = np.unique(labels, return_inverse=True)
     A = len(alts)
-    S = data.n_situations
-    sit = data.situation_of_row
+    S = sets.set_start.shape[0]
+    if S * A * A * (K + 1) > MAX_MATRIX_ENTRIES:
+        raise SpecificationError(
+            f'elasticities(kind="matrix") would build {K + 1} arrays of {S} x {A} x {A} '
+            f'entries; use kind="own" (one value per row) or fewer alternatives')
+    sit = sets.set_of_row
     if np.any(np.bincount(sit * A + codes, minlength=S * A) > 1):
         raise SpecificationError("an alternative label appears twice in one choice situation")
     # dense (S, A) arrays per situation and alternative; NaN where not offered
@@ -262,37 +357,33 @@ def elasticities(results, attribute: str, *, alternative=None, kind: str = "matr
     Xd[sit, codes] = x
     pid = np.full((S, K), np.nan)
     pid[sit] = pi_row
-    Pmixd = np.nansum(pid[:, None, :] * Pd, axis=2)
-    Pmixd[np.isnan(Pd[:, :, 0])] = np.nan
-    frames = []
-    eye = np.eye(A)
     offered = ~np.isnan(Pd[:, :, 0])
+    Pmixd = np.where(offered, np.nansum(pid[:, None, :] * Pd, axis=2), np.nan)
     both = offered[:, :, None] & offered[:, None, :]
-    E_class = []
-    for k in range(K):
-        # E[s, i, j] = c_ka x_si ([i=j] - P_ksi)
-        E_class.append(ca[k] * Xd[:, :, None] * (eye[None, :, :] - Pd[:, :, k][:, :, None]))
+    eye = np.eye(A)
+    # E_k[s, i, j] = c_ka x_si ([i=j] - P_ksi)
+    E_class = [ca[k] * Xd[:, :, None] * (eye[None, :, :] - Pd[:, :, k][:, :, None])
+               for k in range(K)]
     # mixture: E[s, i, j] = sum_k pi_sk P_ksj E_k[s, i, j] / P_sj
     E_mix = sum(pid[:, k][:, None, None] * Pd[:, None, :, k] * E_class[k] for k in range(K))
     E_mix = E_mix / Pmixd[:, None, :]
-    for k, E in enumerate(E_class + [E_mix]):
-        E = np.where(both, E, np.nan)
+    frames = []
+    for E in E_class + [E_mix]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # pairs never offered together
-            mean = np.nanmean(E, axis=0)
-        frame = pd.DataFrame(mean, index=pd.Index(alts, name="changed"),
-                             columns=pd.Index(alts, name="responding"))
-        frames.append(frame)
-    out = pd.concat(frames, keys=lay.class_names + ["population"], names=["class", "changed"])
-    return out
+            mean = np.nanmean(np.where(both, E, np.nan), axis=0)
+        frames.append(pd.DataFrame(mean, index=pd.Index(alts, name="changed"),
+                                   columns=pd.Index(alts, name="responding")))
+    return pd.concat(frames, keys=lay.class_names + ["population"], names=["class", "changed"])
 
 
 def classification_table(results) -> pd.DataFrame:
     """Modal class assignment against posterior class probabilities.
 
     Row ``k`` sums the posterior probabilities (frequency weighted) of the
-    decision makers whose most probable class is ``k``; a perfectly separated
-    model has all mass on the diagonal.
+    units (decision makers, or the draws behind each candidate) whose most
+    probable class is ``k``; a perfectly separated model has all mass on the
+    diagonal.
 
     Returns
     -------
@@ -317,13 +408,12 @@ def classification_table(results) -> pd.DataFrame:
     >>> 0 <= tab.attrs["correct"] <= 1
     True
     """
-
-    lay = results.model.layout
+    lik = results.fit_state.likelihood
+    lay = lik.layout
     h = results.fit_state.evaluation.posteriors
-    w = results.model.choice_data.weights
+    w = lik.weights
     K = lay.k_classes
-    modal = np.argmax(h, axis=1)
-    onehot = np.eye(K)[modal]
+    onehot = np.eye(K)[np.argmax(h, axis=1)]
     table = (onehot * w[:, None]).T @ h
     n_assigned = (onehot * w[:, None]).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -341,16 +431,17 @@ def classification_table(results) -> pd.DataFrame:
 
 
 def individual_params(results) -> pd.DataFrame:
-    """Posterior-weighted (individual-level) coefficients of each decision maker.
+    """Posterior-weighted (individual-level) coefficients of each unit.
 
     ``beta_n = sum_k h_nk c_k`` with ``h_nk`` the posterior probability that
-    decision maker n belongs to class k given his choices, and ``c_k`` class k's
-    coefficients on every utility term (class-invariant terms repeat).
+    unit n (a decision maker, or a draw that chose candidate n) belongs to
+    class k given its choices, and ``c_k`` class k's coefficients on every
+    utility term (class-invariant terms repeat).
 
     Returns
     -------
     DataFrame
-        One row per decision maker (indexed by his id), one column per term.
+        One row per unit (indexed by its id), one column per term.
 
     Examples
     --------
@@ -365,9 +456,10 @@ def individual_params(results) -> pd.DataFrame:
     >>> individual_params(res).columns.tolist()
     ['x1', 'x2']
     """
-    lay = results.model.layout
-    data = results.model.choice_data
-    C = lay.unpack(results.params.to_numpy()).class_coefficients
+    lik = results.fit_state.likelihood
+    lay = lik.layout
+    C = lay.unpack(np.asarray(results.fit_state.params, float)).class_coefficients
     beta = results.fit_state.evaluation.posteriors @ C
-    return pd.DataFrame(beta, index=pd.Index(data.decision_maker_ids, name="decision_maker"),
+    name = "candidate" if lik.form == "counts" else "decision_maker"
+    return pd.DataFrame(beta, index=pd.Index(lik.data.decision_maker_ids, name=name),
                         columns=_design_names(lay))

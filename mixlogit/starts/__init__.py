@@ -8,9 +8,25 @@
     form, the top eigenvectors of the latent second moment M2; for long-format
     data, the decision-maker score subspace of ALGORITHMS.md section 3.5.
 ``"mom"``
-    The method-of-moments estimate (counts form only), plus ``n_starts - 1``
-    (at least one) subspace draws; on long-format data it raises
+    The method-of-moments estimate (counts form only; the tensor and the
+    Prony estimates when ``2 <= K <= L``), then subspace draws, ``n_starts``
+    in all; on long-format data it raises
     :class:`~mixlogit.exceptions.SpecificationError`.
+``"short"``
+    Short EM runs (Biernacki, Celeux and Govaert 2003): many cheap candidates
+    run a few EM iterations, the best ``n_starts`` continue
+    (:func:`mixlogit.starts.search.short_starts`).
+``"kmeans"``
+    k-means of information-scaled, shrunk individual logits (long-form panels;
+    :func:`mixlogit.starts.search.kmeans_starts`).
+``"split"``
+    Splits of the (K-1)-class solution along the direction where the class
+    scores spread most (:func:`mixlogit.starts.search.split_starts`).
+
+:func:`mixlogit.starts.portfolio.run_portfolio` combines them with the
+split-and-merge moves of :mod:`mixlogit.starts.moves` (Ueda et al. 2000).
+Every strategy returns exactly ``n_starts`` starts and draws at random only
+over the unit index (decision makers or candidates).
 
 Every strategy is ``strategy(likelihood, n_starts, rng, **options) -> [(origin,
 params), ...]``; class-invariant and membership parts are zero (equal shares)
@@ -23,7 +39,7 @@ Given values
 from __future__ import annotations
 
 import warnings
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -31,10 +47,12 @@ from ..exceptions import DataError, IdentificationWarning, SpecificationError, w
 from ..likelihood import MixtureLikelihood
 from .moments import latent_moments, mom_estimate, shares_to_logits
 from .moments import subspace_starts as moment_subspace_draws
+from .search import kmeans_starts, short_starts, split_starts
 from .subspace import score_subspace_starts
 
 __all__ = ["START_STRATEGIES", "partition_starts", "given_starts", "make_starts",
-           "subspace_starts", "mom_starts", "moment_subspace_starts"]
+           "subspace_starts", "mom_starts", "moment_subspace_starts", "short_starts",
+           "kmeans_starts", "split_starts"]
 
 
 def partition_starts(likelihood: MixtureLikelihood, n_starts: int, rng: np.random.Generator
@@ -108,14 +126,14 @@ def moment_subspace_starts(likelihood, n_starts: int, rng: np.random.Generator, 
 
 def mom_starts(likelihood, n_starts: int, rng: np.random.Generator, *, method: str = "auto",
                n_tries: int = 20) -> list[tuple[str, np.ndarray]]:
-    """Counts form: the method-of-moments estimate plus ``n_starts - 1`` subspace draws.
+    """Counts form: the method-of-moments estimate(s), then subspace draws, ``n_starts`` in all.
 
     The estimate is :func:`mixlogit.starts.moments.mom_estimate` (``method``: ``"auto"``
     runs the third-moment tensor decomposition when ``K <= L`` and the 1-D
-    Prony problem, and keeps the better likelihood); it is always accompanied by
-    at least one random subspace draw, and EM keeps the best log-likelihood.
-    With ``method="auto"`` and ``2 <= K <= L`` both estimates (tensor and Prony)
-    become starts. Two safeguards, our choices: atoms whose (whitened) norm
+    Prony problem). With ``method="auto"`` and ``2 <= K <= L`` both estimates
+    (tensor first, then Prony) become starts; the rest of the ``n_starts`` are
+    random subspace draws, and EM keeps the best log-likelihood (with
+    ``n_starts=1`` only the first moment estimate is run). Two safeguards, our choices: atoms whose (whitened) norm
     exceeds ``sqrt(2 log p)`` are shrunk to that norm (beyond it the
     Gaussian-design identities fail, and such atoms are the spurious far-away
     solutions of a nearly singular moment problem, whose softmax sits on a
@@ -149,6 +167,7 @@ def mom_starts(likelihood, n_starts: int, rng: np.random.Generator, *, method: s
     methods = [method]
     if method == "auto" and 2 <= K <= L:
         methods = ["tensor", "prony"]  # both: EM, not the moment fit, decides between them
+    methods = methods[:int(n_starts)]
     cap = np.sqrt(2.0 * np.log(likelihood.data.n_candidates))
     out: list[tuple[str, np.ndarray]] = []
     for meth in methods:
@@ -172,8 +191,10 @@ def mom_starts(likelihood, n_starts: int, rng: np.random.Generator, *, method: s
         shares = np.maximum(est.shares, 1.0 / (4 * K))
         gamma = np.r_[0.0, shares_to_logits(shares / shares.sum())][:, None]
         out.append((f"mom ({est.method}{weak})", lay.pack(betas, gamma=gamma)))
-    n_random = max(int(n_starts) - len(out), 1) if K > 1 else max(int(n_starts) - len(out), 0)
-    out += moment_subspace_starts(likelihood, n_random, rng, moments=moments)
+    out = out[:int(n_starts)]
+    n_random = int(n_starts) - len(out)
+    if n_random > 0:
+        out += moment_subspace_starts(likelihood, n_random, rng, moments=moments)
     return out
 
 
@@ -193,10 +214,34 @@ def subspace_starts(likelihood, n_starts: int, rng: np.random.Generator, **kwarg
     return score_subspace_starts(likelihood, n_starts, rng, **kwargs)
 
 
+def _short(likelihood, n_starts: int, rng: np.random.Generator, *, generator: str | None = None,
+           **kwargs) -> list[tuple[str, np.ndarray]]:
+    """``start="short"``: :func:`~mixlogit.starts.search.short_starts`, the candidates named by
+    ``generator`` (a registry name; default: cheap partitions on the long form, draws of the
+    estimated norm on the counts form)."""
+    if generator is None:
+        gen = moment_subspace_starts if _is_counts(likelihood) else None
+    elif generator in START_STRATEGIES and generator != "short":
+        gen = START_STRATEGIES[generator]
+    else:
+        raise SpecificationError(
+            f"generator={generator!r} is not a start strategy to screen; use one of "
+            f"{sorted(set(START_STRATEGIES) - {'short'})}")
+    return short_starts(likelihood, n_starts, rng, generator=gen, **kwargs)
+
+
+def _kmeans(likelihood, n_starts: int, rng: np.random.Generator, **kwargs):
+    """``start="kmeans"``: :func:`~mixlogit.starts.search.kmeans_starts`."""
+    return kmeans_starts(likelihood, n_starts, rng, **kwargs)
+
+
 START_STRATEGIES = {
     "partition": partition_starts,
     "subspace": subspace_starts,
     "mom": mom_starts,
+    "short": _short,
+    "kmeans": _kmeans,
+    "split": split_starts,
 }
 
 

@@ -35,7 +35,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..covariance import safe_inverse
 from ..exceptions import IdentificationWarning, SpecificationError, warn
 from ..likelihood import MixtureLikelihood
 from ..params import ParamLayout
@@ -68,6 +67,17 @@ class ScoreSubspace(NamedTuple):
     eigenvalues: np.ndarray
     covariance: np.ndarray
     sandwich: np.ndarray
+
+
+def _inverse(A: np.ndarray) -> np.ndarray:
+    """Inverse of a symmetric information matrix, a pseudo-inverse when it is singular
+    (the starts only need its leading directions; the results warn about singularity)."""
+    A = 0.5 * (A + A.T)
+    try:
+        ci = np.linalg.inv(np.linalg.cholesky(A))
+        return ci.T @ ci
+    except np.linalg.LinAlgError:
+        return np.linalg.pinv(A, hermitian=True)
 
 
 def score_subspace(likelihood: MixtureLikelihood, dim: int) -> ScoreSubspace:
@@ -117,7 +127,7 @@ def score_subspace(likelihood: MixtureLikelihood, dim: int) -> ScoreSubspace:
     S = ev.score_obs[:, free]
     B = (S * w[:, None]).T @ S
     A = -ev.hessian[np.ix_(free, free)]
-    Ainv, _ = safe_inverse(A, "pooled conditional logit information")
+    Ainv = _inverse(A)
     n_total = float(w.sum())
     robust = n_total * (Ainv @ B @ Ainv)
     between = robust - n_total * Ainv

@@ -262,3 +262,80 @@ def test_heating_matches_raw(loaded):
             np.testing.assert_allclose(wide[alt].to_numpy(), raw[f"{var}.{alt}"].to_numpy())
     chosen = df.loc[df["choice"] == 1, "alt"].astype(str).to_numpy()
     np.testing.assert_array_equal(chosen, raw["depvar"].astype(str).to_numpy())
+
+
+# ------------------------------------------------------------- loaders through long_from_wide
+
+
+def _swissmetro_by_wide_to_long(sample):
+    """The Swissmetro loader as written before it used long_from_wide (pandas.wide_to_long)."""
+    raw = ds.swissmetro.load_raw()
+    raw["chid"] = np.arange(1, len(raw) + 1, dtype=np.int64)
+    keep = raw["CHOICE"] != 0
+    if sample == "standard":
+        keep &= raw["PURPOSE"].isin([1, 3])
+    raw = raw.loc[keep]
+    sp = (raw["SP"] != 0).astype(np.int64)
+    ga = raw["GA"] == 1
+    wide = pd.DataFrame({
+        "chid": raw["chid"],
+        "available_train": raw["TRAIN_AV"] * sp, "available_sm": raw["SM_AV"],
+        "available_car": raw["CAR_AV"] * sp,
+        "time_train": raw["TRAIN_TT"] / 100.0, "time_sm": raw["SM_TT"] / 100.0,
+        "time_car": raw["CAR_TT"] / 100.0,
+        "cost_train": raw["TRAIN_CO"].where(~ga, 0) / 100.0,
+        "cost_sm": raw["SM_CO"].where(~ga, 0) / 100.0, "cost_car": raw["CAR_CO"] / 100.0,
+        "headway_train": raw["TRAIN_HE"].astype(np.float64),
+        "headway_sm": raw["SM_HE"].astype(np.float64), "headway_car": 0.0,
+    })
+    long = pd.wide_to_long(wide, stubnames=["available", "time", "cost", "headway"], i="chid",
+                           j="alt", sep="_", suffix=r"\w+").reset_index()
+    codes = long["alt"].map({"train": 1, "sm": 2, "car": 3}).astype(np.int64)
+    long = long.assign(alt_code=codes.to_numpy()).sort_values(
+        ["chid", "alt_code"], kind="stable").reset_index(drop=True)
+    person = raw.set_index("chid")[["ID", "CHOICE", "GA", "PURPOSE", "MALE", "AGE", "INCOME",
+                                    "FIRST", "LUGGAGE"]].reindex(long["chid"].to_numpy())
+    person = person.reset_index(drop=True)
+    alt_code = long["alt_code"].to_numpy()
+    out = pd.DataFrame({
+        "id": person["ID"].to_numpy(dtype=np.int64),
+        "chid": long["chid"].to_numpy(dtype=np.int64),
+        "alt": pd.Categorical.from_codes(alt_code - 1, categories=["train", "sm", "car"],
+                                         ordered=True),
+        "alt_code": alt_code,
+        "choice": (person["CHOICE"].to_numpy() == alt_code).astype(np.int64),
+        "available": long["available"].to_numpy(dtype=np.int64),
+        "time": long["time"].to_numpy(dtype=np.float64),
+        "cost": long["cost"].to_numpy(dtype=np.float64),
+        "headway": long["headway"].to_numpy(dtype=np.float64),
+        "asc_train": (alt_code == 1).astype(np.int64),
+        "asc_car": (alt_code == 3).astype(np.int64),
+    })
+    for name in ["GA", "PURPOSE", "MALE", "AGE", "INCOME", "FIRST", "LUGGAGE"]:
+        out[name.lower()] = person[name].to_numpy(dtype=np.int64)
+    return out
+
+
+@pytest.mark.parametrize("sample", ["standard", "all"])
+def test_swissmetro_equals_the_pandas_wide_to_long_reshaping(sample):
+    got = ds.swissmetro.load(sample=sample)
+    pd.testing.assert_frame_equal(got, _swissmetro_by_wide_to_long(sample), check_exact=True)
+
+
+def test_heating_and_train_equal_pandas_wide_to_long():
+    raw = ds.heating.load_raw()
+    ref = pd.wide_to_long(raw, stubnames=["ic", "oc"], i="idcase", j="alt", sep=".",
+                          suffix=r"\w+").reset_index()
+    order = {a: k for k, a in enumerate(ds.heating.ALTERNATIVES)}
+    ref = ref.assign(code=ref["alt"].map(order)).sort_values(["idcase", "code"], kind="stable")
+    got = ds.heating.load()
+    np.testing.assert_array_equal(got[["ic", "oc"]].to_numpy(), ref[["ic", "oc"]].to_numpy())
+    np.testing.assert_array_equal(got["choice"], (ref["depvar"] == ref["alt"]).astype(int))
+    raw = ds.train.load_raw().assign(chid=lambda d: np.arange(1, len(d) + 1))
+    ref = pd.wide_to_long(raw, stubnames=["price", "time", "change", "comfort"], i="chid",
+                          j="code", sep="", suffix=r"\d+").reset_index()
+    ref = ref.sort_values(["chid", "code"], kind="stable")
+    got = ds.train.load()
+    cols = ["price", "time", "change", "comfort"]
+    np.testing.assert_array_equal(got[cols].to_numpy(float), ref[cols].to_numpy(float))
+    np.testing.assert_array_equal(got["choice"], (ref["choice"] == "choice" + ref["code"].astype(str)).astype(int))

@@ -1,0 +1,219 @@
+"""Value checks of long-format input: numbers, ids, identification.
+
+Private to :mod:`mixlogit.data` (the functions are public names so that
+:mod:`mixlogit.data.long` may use them). Every refusal is a
+:class:`~mixlogit.exceptions.DataError` or
+:class:`~mixlogit.exceptions.SpecificationError` naming the column and, for a
+bad value, its first row (0-based position in the input).
+"""
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import DataError, SpecificationError
+
+#: values that are times, not numbers (pandas' Timestamp and Timedelta derive from these)
+_TIME_TYPES = (datetime.date, datetime.time, datetime.timedelta, np.datetime64, np.timedelta64)
+
+__all__ = ["describe_non_numeric", "to_float", "as_vector", "as_matrix", "as_ids",
+           "refuse_infinite", "canonical_codes", "check_within_situation_variation"]
+
+def describe_non_numeric(values, name: str) -> str | None:
+    """Say which value of a column is not a number, or ``None`` if all are.
+
+    Missing values (``None``, NaN) and numbers written as text (``"1.5"``)
+    count as numeric; anything else is text. The formula interface calls it on
+    object columns that are mostly numbers, to report a stray text value
+    instead of turning the column into one dummy per distinct value.
+
+    Parameters
+    ----------
+    values : array_like or Series, shape (n,)
+        One column.
+    name : str
+        The column's name, as the message shows it.
+
+    Returns
+    -------
+    str or None
+        ``"column x1 holds text ('a' in row 17; 1 of 300 values is not a
+        number)"`` (rows are 0-based positions), or ``None``.
+
+    Examples
+    --------
+    >>> from mixlogit.data.long import describe_non_numeric
+    >>> describe_non_numeric([1.0, "2", None, "a", 3], "x1")
+    "column x1 holds text ('a' in row 3; 1 of 5 values is not a number)"
+    >>> describe_non_numeric([1, 2.5, float("nan")], "x1") is None
+    True
+    """
+    arr = np.asarray(values.to_numpy() if isinstance(values, (pd.Series, pd.Index)) else values,
+                     dtype=object).reshape(-1)
+    series = pd.Series(arr, dtype=object)
+    missing = series.isna().to_numpy()
+    numeric = pd.to_numeric(series, errors="coerce").notna().to_numpy()
+    bad = ~missing & ~numeric
+    if not bad.any():
+        return None
+    r = int(np.flatnonzero(bad)[0])
+    count = int(bad.sum())
+    verb = "is not a number" if count == 1 else "are not numbers"
+    return f"column {name} holds text ({arr[r]!r} in row {r}; {count} of {len(arr)} values {verb})"
+
+
+def to_float(arr: np.ndarray, cols: Sequence[str], *, attributes: bool = True) -> np.ndarray:
+    """A 2-D array as floats; text, complex or date values are errors naming the column.
+
+    ``attributes=False`` (choices, weights, availability) leaves out the hint
+    that a categorical attribute belongs in ``C(...)``.
+    """
+    kind = arr.dtype.kind
+    if kind in "biuf":
+        return arr.astype(float)
+    if kind == "c":
+        bad = [cols[int(j)] for j in np.flatnonzero((arr.imag != 0).any(axis=0))] or list(cols)
+        raise DataError(
+            f"column(s) {', '.join(bad)} hold complex numbers; pass real numbers (the real part, "
+            ".real, if the imaginary part is zero)")
+    if kind in "mM":
+        raise DataError(f"column(s) {', '.join(cols)} hold dates or durations; convert them to "
+                        "numbers first (for example days since a reference date)")
+    out = np.empty(arr.shape, dtype=float)
+    for j, name in enumerate(cols):
+        column = arr[:, j]
+        if any(isinstance(v, complex) for v in column):
+            raise DataError(f"column {name} holds complex numbers; pass real numbers")
+        if any(isinstance(v, _TIME_TYPES) for v in column):
+            raise DataError(f"column(s) {name} hold dates or durations; convert them to "
+                            "numbers first (for example days since a reference date)")
+        message = describe_non_numeric(column, name)
+        if message is not None:
+            hint = f", or, for a categorical column, use C({name}) in a formula" if attributes \
+                else ""
+            raise DataError(
+                f"{message}; the data must be numeric: fix or remove these values (NaN marks a "
+                f"missing value){hint}")
+        out[:, j] = pd.to_numeric(pd.Series(column, dtype=object), errors="coerce").to_numpy(float)
+    return out
+
+
+def as_vector(values, label: str, n: int | None = None) -> np.ndarray:
+    if isinstance(values, (pd.Series, pd.DataFrame, pd.Index)):
+        values = values.to_numpy()
+    arr = np.asarray(values)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise DataError(f"'{label}' must be one-dimensional, got shape {arr.shape}")
+    if n is not None and arr.shape[0] != n:
+        raise DataError(f"'{label}' has {arr.shape[0]} rows but endog has {n}")
+    return to_float(arr[:, None], [label], attributes=False)[:, 0]
+
+
+def as_matrix(values, label: str, n: int, names, prefix: str) -> tuple[np.ndarray, list[str]]:
+    if values is None:
+        return np.empty((n, 0)), []
+    if isinstance(values, pd.Series):
+        values = values.to_frame()
+    if isinstance(values, pd.DataFrame):
+        if names is None:
+            names = [str(c) for c in values.columns]
+        values = values.to_numpy()
+    arr = np.asarray(values)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2 or arr.shape[0] != n:
+        raise DataError(f"{label} must have shape ({n}, columns), got {arr.shape}")
+    if names is None:
+        names = [f"{prefix}{j + 1}" for j in range(arr.shape[1])]
+    names = [str(s) for s in names]
+    if len(names) != arr.shape[1]:
+        raise SpecificationError(f"{label}: {len(names)} names for {arr.shape[1]} columns")
+    if len(set(names)) != len(names):
+        raise SpecificationError(f"{label}: column names must be unique, got {names}")
+    return to_float(arr, names), names
+
+
+def as_ids(values, label: str, n: int) -> np.ndarray:
+    if isinstance(values, (pd.Series, pd.Index)):
+        values = values.to_numpy()
+    arr = np.asarray(values)
+    if arr.ndim != 1 or arr.shape[0] != n:
+        raise DataError(f"'{label}' must be one id per row ({n}), got shape {arr.shape}")
+    missing = np.asarray(pd.isna(arr))
+    if missing.any():
+        raise DataError(
+            f"'{label}' has {int(missing.sum())} missing id(s) (first in row "
+            f"{int(np.flatnonzero(missing)[0])}); every row needs an id")
+    return arr
+
+
+def check_within_situation_variation(X, V, xnames, vnames, sit_start, sit_of_row) -> None:
+    """Raise if a column or a combination of columns is constant within every situation."""
+    W = np.hstack([X, V]) if V.shape[1] else X
+    names = list(xnames) + list(vnames)
+    if W.shape[1] == 0:
+        raise SpecificationError("the model has no attributes: give at least one column in exog")
+    counts = np.diff(np.append(sit_start, W.shape[0]))
+    means = np.add.reduceat(W, sit_start, axis=0) / counts[:, None]
+    Wc = W - np.repeat(means, counts, axis=0)   # the one rows x L temporary
+    n = W.shape[0]
+    mean = W.sum(axis=0) / n
+    # spread of each column (a threshold only: the one-pass formula is precise enough)
+    scale = np.sqrt(np.maximum(np.einsum("ij,ij->j", W, W) - n * mean ** 2, 0.0))
+    within = np.sqrt(np.einsum("ij,ij->j", Wc, Wc))
+    constant = within <= 1e-10 * np.maximum(scale, 1.0)
+    if constant.any():
+        cols = [names[j] for j in np.flatnonzero(constant)]
+        raise SpecificationError(
+            f"{cols} do not vary within any choice situation, so their coefficients are not "
+            "identified (a term common to all alternatives cancels in the logit); remove them "
+            "from the utility, give them alternative-specific coefficients with the formula "
+            f"term alt_specific({cols[0]}, alt, ref=...) (alt: the alternative column, ref: "
+            "its reference level), or use them as membership covariates"
+        )
+    gram = (Wc.T @ Wc) / np.outer(within, within)
+    eigval, eigvec = np.linalg.eigh(gram)
+    tol = 1e-10 * max(eigval[-1], 1.0) * W.shape[1]
+    if eigval[0] <= tol:
+        null = eigvec[:, eigval <= tol]
+        involved = np.abs(null).max(axis=1) > 1e-6
+        cols = [names[j] for j in np.flatnonzero(involved)]
+        raise SpecificationError(
+            f"a combination of {cols} is constant within every choice situation (the "
+            "within-situation attribute matrix has rank "
+            f"{int((eigval > tol).sum())} < {W.shape[1]}), so the coefficients are not "
+            "identified; drop one of these columns, or use a reference alternative for "
+            "alternative-specific constants"
+        )
+
+
+def refuse_infinite(arr: np.ndarray, cols: Sequence[str]) -> None:
+    if arr.size == 0:
+        return
+    bad = np.isinf(arr)
+    if bad.any():
+        j = int(np.flatnonzero(bad.any(axis=0))[0])
+        r = int(np.flatnonzero(bad[:, j])[0])
+        raise DataError(
+            f"column {cols[j]} holds an infinite value ({arr[r, j]} in row {r}; "
+            f"{int(bad[:, j].sum())} in this column); replace it with a finite number, or with "
+            "NaN to drop it as a missing value")
+
+def canonical_codes(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes 0..m-1 numbering the distinct ids in sorted order (row order does not matter)."""
+    try:
+        codes, labels = pd.factorize(ids, sort=True)
+        return codes, np.asarray(labels)
+    except TypeError:  # ids of types that do not compare: sort by (type name, text)
+        codes, labels = pd.factorize(ids, sort=False)
+        labels = np.asarray(labels, dtype=object)
+        keys = [(type(v).__name__, str(v)) for v in labels]
+        perm = np.array(sorted(range(len(labels)), key=keys.__getitem__), dtype=np.int64)
+        rank = np.empty_like(perm)
+        rank[perm] = np.arange(len(perm))
+        return rank[codes], labels[perm]

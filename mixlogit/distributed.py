@@ -1,0 +1,321 @@
+"""Fitting on a Dask cluster: partitioned long-format data resident on the workers.
+
+A ``dask.dataframe`` in long format becomes one resident partition per
+non-empty dataframe partition, each a long-form likelihood of whole decision
+makers held on the worker that built it. EM, the Newton polish and the
+covariance then move only additive pieces (see
+:mod:`mixlogit.likelihood.partitioned`); the kernels are the single-process
+ones, so the distributed fit follows the local fit's path.
+
+Requirements and rules:
+
+* a running ``distributed.Client`` (``Client()`` starts a local cluster); a dask
+  frame without one raises with that advice, or to ``.compute()`` a small frame;
+* no decision maker (``panel`` id, or situation id without a panel) may
+  straddle two partitions: this is checked from the ids every partition
+  reports, and the error names a straddling id and the fix
+  (``ddf.set_index(panel)`` or ``ddf.shuffle(panel)``);
+* categorical columns are given the same categories in every partition (one
+  ``unique()`` pass over the object and categorical columns on the client), so
+  every partition builds the same design columns;
+* the missing-value policy runs in each partition; the counts are added up and
+  reported as one :class:`~mixlogit.exceptions.DroppedObservationsWarning`.
+
+Dask's nanny sets ``MALLOC_TRIM_THRESHOLD_=65536`` in its workers, which makes
+numpy's temporaries expensive; a cluster started for mixlogit should unset it
+(``LocalCluster(env={"MALLOC_TRIM_THRESHOLD_": None})`` is not honoured by
+every version: start workers with the variable set to a large value, e.g.
+``MALLOC_TRIM_THRESHOLD_=1000000000``). Resident partitions should stay well
+below the workers' spill threshold: a spilled partition loses its cached
+state.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .data.long import ChoiceData
+from .exceptions import DroppedObservationsWarning, SpecificationError, collected_warnings, warn
+from .formula import parse_formulas
+from .likelihood.long import LongLikelihood
+from .likelihood.partitioned import Partition, PartitionedData
+from .params import ParamLayout
+
+__all__ = ["DaskBackend", "is_dask_frame", "partitioned_data_from_dask", "counts_from_events"]
+
+
+def is_dask_frame(data: Any) -> bool:
+    """Whether ``data`` is a dask DataFrame (checked without importing dask)."""
+    return type(data).__module__.split(".")[0] in ("dask", "dask_expr") and hasattr(
+        data, "npartitions")
+
+
+def _wait(futures) -> None:
+    from distributed import wait
+
+    wait(futures)
+
+
+def _client(client=None):
+    try:
+        from distributed import get_client
+    except ImportError:  # pragma: no cover - the extra is missing
+        raise SpecificationError(
+            "data is a dask DataFrame but dask.distributed is not installed; install "
+            "mixlogit[dask], or pass data.compute() for a frame that fits in memory") from None
+    if client is not None:
+        return client
+    try:
+        return get_client()
+    except ValueError:
+        raise SpecificationError(
+            "data is a dask DataFrame but no distributed.Client is running; start one "
+            "(from distributed import Client; client = Client()) or pass data.compute() "
+            "for a frame that fits in memory") from None
+
+
+class DaskBackend:
+    """Partitions resident on Dask workers; every task runs where its partition lives.
+
+    Parameters
+    ----------
+    client : distributed.Client
+    futures : list of distributed.Future
+        One future per partition (a :class:`~mixlogit.likelihood.partitioned.Partition`).
+    """
+
+    def __init__(self, client, futures: Sequence):
+        self.client = client
+        self.futures = list(futures)
+        where = client.who_has(self.futures)
+        self.workers = [list(where[f.key])[:1] or None for f in self.futures]
+
+    @property
+    def n_partitions(self) -> int:
+        return len(self.futures)
+
+    def _submit(self, fn: Callable, per_partition_args: Sequence[tuple]) -> list:
+        return [self.client.submit(fn, fut, *args, workers=w, allow_other_workers=False,
+                                   pure=False)
+                for fut, w, args in zip(self.futures, self.workers, per_partition_args)]
+
+    def map(self, fn: Callable, *args) -> list:
+        return self.client.gather(self._submit(fn, [args] * self.n_partitions))
+
+    def gather_units(self, fn: Callable, *args) -> np.ndarray:
+        return np.concatenate([np.asarray(r) for r in self.map(fn, *args)])
+
+    def map_each(self, fn: Callable, per_partition: Sequence) -> list:
+        return self.client.gather(self._submit(fn, [(arg,) for arg in per_partition]))
+
+    def transform(self, fn: Callable, *args) -> "DaskBackend":
+        futures = self._submit(fn, [args] * self.n_partitions)
+        _wait(futures)
+        return DaskBackend(self.client, futures)
+
+    def transform_each(self, fn: Callable, per_partition: Sequence) -> "DaskBackend":
+        futures = self._submit(fn, [(arg,) for arg in per_partition])
+        _wait(futures)
+        return DaskBackend(self.client, futures)
+
+    def object_sizes(self) -> list[int]:
+        """Bytes each resident partition occupies on its worker (as Dask measures it)."""
+        return [int(v) for v in self.client.run_on_scheduler(
+            lambda dask_scheduler, keys: [dask_scheduler.tasks[k].nbytes for k in keys],
+            keys=[f.key for f in self.futures])]
+
+
+def _categories(ddf, columns: Sequence[str]) -> dict[str, list]:
+    """Global sorted levels of the object and categorical columns, in one pass."""
+    import dask
+
+    cols = [c for c in columns if str(ddf[c].dtype) in ("object", "category", "string", "str")
+            or pd.api.types.is_string_dtype(ddf[c].dtype)]
+    if not cols:
+        return {}
+    uniques = dask.compute(*[ddf[c].dropna().unique() for c in cols])
+    return {c: sorted(pd.unique(np.asarray(u)).tolist()) for c, u in zip(cols, uniques)}
+
+
+def _build_partition(frame: pd.DataFrame, args: dict) -> dict:
+    """Worker side: the partition's data, likelihood and what the client must know."""
+    frame = frame.copy()
+    for column, levels in args["categories"].items():
+        frame[column] = pd.Categorical(frame[column], categories=levels)
+    if len(frame) == 0:
+        return {"empty": True}
+    with collected_warnings() as caught:
+        endog, exog, inv, mem, _ = parse_formulas(
+            args["formula"], frame, invariant=args["invariant"], membership=args["membership"],
+            columns=args["columns"])
+        col = args["columns"]
+        data = ChoiceData.from_arrays(
+            endog, exog, groups=frame[col["groups"]],
+            panel=None if col["panel"] is None else frame[col["panel"]],
+            exog_invariant=inv, exog_membership=mem,
+            weights=None if col["weights"] is None else frame[col["weights"]],
+            availability=None if col["availability"] is None else frame[col["availability"]])
+    others = [(m, c) for m, c in caught if not issubclass(c, DroppedObservationsWarning)]
+    layout = ParamLayout(1, data.exog_names, data.invariant_names, data.membership_names)
+    return {"empty": False, "partition": Partition(LongLikelihood(data, layout)),
+            "dropped": data.dropped, "n_rows": data.n_rows, "n_situations": data.n_situations,
+            "weights": np.asarray(data.weights), "exog_membership": data.exog_membership,
+            "ids": data.decision_maker_ids, "names": (data.exog_names, data.invariant_names,
+                                                       data.membership_names),
+            "has_panel": data.has_panel, "warnings": others}
+
+
+def _partition_of(built: dict) -> Partition:
+    return built["partition"]
+
+
+def _meta_of(built: dict) -> dict:
+    return {k: v for k, v in built.items() if k != "partition"}
+
+
+def _ids_per_partition(ddf, column: str) -> list[np.ndarray]:
+    """The distinct ids of ``column`` in each partition (one pass)."""
+    import dask
+
+    return list(dask.compute(*[dask.delayed(pd.unique)(part) for part in
+                               ddf[column].to_delayed()]))
+
+
+def _check_straddling(ids: list[np.ndarray], label: str) -> None:
+    all_ids = np.concatenate([np.asarray(i) for i in ids])
+    owner = np.repeat(np.arange(len(ids)), [len(i) for i in ids])
+    known = np.asarray(pd.notna(all_ids))
+    all_ids, owner = all_ids[known], owner[known]
+    order = np.argsort(all_ids, kind="stable")
+    sorted_ids = all_ids[order]
+    same = sorted_ids[1:] == sorted_ids[:-1]
+    if same.any():
+        at = int(np.flatnonzero(same)[0])
+        a, b = owner[order[at]], owner[order[at + 1]]
+        raise SpecificationError(
+            f"decision maker {sorted_ids[at]!r} ({label}) appears in partitions {a} and {b}; "
+            f"every decision maker must sit in one partition: repartition by it first "
+            f"(ddf = ddf.set_index({label!r}, sorted=False) or ddf.shuffle({label!r}))")
+
+
+def partitioned_data_from_dask(formula: str, ddf, *, groups: str, panel: str | None = None,
+                               invariant: str | None = None, membership: str | None = None,
+                               weights: str | None = None, availability: str | None = None,
+                               client=None) -> PartitionedData:
+    """Build resident partitions from a long-format dask DataFrame.
+
+    Parameters
+    ----------
+    formula, groups, panel, invariant, membership, weights, availability
+        As in :meth:`mixlogit.MixedMultinomialLogit.from_formula`.
+    ddf : dask.dataframe.DataFrame
+        Long format, every decision maker inside one partition.
+    client : distributed.Client, optional
+        Default: the running client.
+
+    Returns
+    -------
+    PartitionedData
+
+    Raises
+    ------
+    SpecificationError
+        No running client, a missing column, or a decision maker that straddles
+        partitions.
+    """
+    client = _client(client)
+    columns = {"groups": groups, "panel": panel, "weights": weights, "availability": availability}
+    missing = [c for c in columns.values() if c is not None and c not in ddf.columns]
+    if missing:
+        raise SpecificationError(f"columns {missing} are not in the dask DataFrame; its columns "
+                                 f"are {list(ddf.columns)}")
+    _check_straddling(_ids_per_partition(ddf, panel or groups), panel or groups)
+    ids = {groups, panel, weights, availability} - {None}
+    categories = _categories(ddf, [c for c in ddf.columns if c not in ids])
+    args = {"formula": formula, "invariant": invariant, "membership": membership,
+            "columns": columns, "categories": categories}
+    built = [client.submit(_build_partition, part, args, pure=False)
+             for part in client.compute(ddf.to_delayed())]
+    metas = client.gather([client.submit(_meta_of, b, pure=False) for b in built])
+    keep = [i for i, m in enumerate(metas) if not m["empty"]]
+    if not keep:
+        raise SpecificationError("the dask DataFrame has no rows")
+    metas = [metas[i] for i in keep]
+    names = metas[0]["names"]
+    for m in metas[1:]:
+        if m["names"] != names:
+            raise SpecificationError(
+                f"partitions built different design columns ({list(names[0])} vs "
+                f"{list(m['names'][0])}); give categorical columns known categories")
+    parts = [client.submit(_partition_of, built[i], pure=False) for i in keep]
+    _wait(parts)
+    _report_drops(metas)
+    return PartitionedData(
+        backend=DaskBackend(client, parts), exog_names=tuple(names[0]),
+        invariant_names=tuple(names[1]), membership_names=tuple(names[2]),
+        n_rows=int(sum(m["n_rows"] for m in metas)),
+        n_situations=int(sum(m["n_situations"] for m in metas)),
+        weights=np.concatenate([m["weights"] for m in metas]),
+        exog_membership=np.concatenate([m["exog_membership"] for m in metas]),
+        decision_maker_ids=np.concatenate([m["ids"] for m in metas]),
+        units_per_partition=np.array([len(m["ids"]) for m in metas]),
+        has_panel=bool(metas[0]["has_panel"]))
+
+
+def _report_drops(metas: list[dict]) -> None:
+    situations = sum(m["dropped"].situations_missing for m in metas)
+    people = sum(m["dropped"].decision_makers_missing for m in metas)
+    if situations or people:
+        warn(f"dropped {situations} situation(s) and {people} decision maker(s) with missing "
+             "values (summed over partitions)", DroppedObservationsWarning)
+    seen = set()
+    for m in metas:
+        for message, category in m["warnings"]:
+            if message not in seen:
+                seen.add(message)
+                warn(message, category)
+
+
+def counts_from_events(events, candidate_column: str, features) -> tuple[pd.Series, pd.DataFrame]:
+    """Counts of the counts form from a (dask or pandas) frame of events.
+
+    Parameters
+    ----------
+    events : DataFrame or dask DataFrame
+        One row per draw; ``candidate_column`` names the chosen candidate.
+    candidate_column : str
+    features : DataFrame
+        Candidate features indexed by candidate.
+
+    Returns
+    -------
+    counts : Series
+        Draws per candidate, aligned on ``features.index`` (0 where never chosen).
+    features : DataFrame
+        The features, unchanged.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mixlogit.distributed import counts_from_events
+    >>> events = pd.DataFrame({"item": ["a", "b", "a", "a"]})
+    >>> features = pd.DataFrame({"x": [0.0, 1.0, 2.0]}, index=["a", "b", "c"])
+    >>> counts, _ = counts_from_events(events, "item", features)
+    >>> counts.tolist()
+    [3, 1, 0]
+    """
+    if candidate_column not in events.columns:
+        raise SpecificationError(f"candidate_column {candidate_column!r} is not a column of "
+                                 f"events; columns are {list(events.columns)}")
+    sizes = events.groupby(candidate_column).size()
+    if hasattr(sizes, "compute"):
+        sizes = sizes.compute()
+    unknown = sizes.index.difference(features.index)
+    if len(unknown):
+        raise SpecificationError(f"{len(unknown)} chosen candidate(s) have no features, e.g. "
+                                 f"{unknown[0]!r}; add them to features")
+    counts = sizes.reindex(features.index, fill_value=0).astype(int)
+    counts.name = "count"
+    return counts, features
