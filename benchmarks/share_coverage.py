@@ -25,7 +25,8 @@ import numpy as np
 
 import mixlogit as mx
 from mixlogit.params import align_classes
-from mixlogit.results.scenarios import scenario_design, share_jacobian
+from mixlogit.results.scenario_design import scenario_design
+from mixlogit.results.scenarios import share_jacobian
 
 BETAS = np.array([[1.5, -1.0], [-1.0, 1.0]])
 SHARES = np.array([0.6, 0.4])

@@ -111,6 +111,16 @@ def part1(n_seeds: int, n_ref: int) -> None:
               f"{hit_10:>11d}/{n_seeds:<2d} {share_10:5.0%} {cpu_p / cpu_10:9.2f} "
               f"{cpu_p / n_seeds:7.2f} {cpu_10 / n_seeds:7.2f} {warned:6d}   "
               f"(reference {t_ref:.0f} s)", flush=True)
+        if hit_p < n_seeds:  # the fix the report advises: a larger budget
+            for budget in (1000, 2000):
+                hits, cpu = 0, 0.0
+                for seed in range(n_seeds):
+                    t = time.process_time()
+                    est = run_portfolio(lik, rng=seed, budget=budget)
+                    cpu += time.process_time() - t
+                    hits += est.llf >= best - 1e-6 * abs(best)
+                print(f"{'  ... budget=' + str(budget):22s} {'':12s} {'':10s} {hits:>7d}/{n_seeds:<2d} "
+                      f"{'':14s} {'':5s} {cpu / cpu_10:9.2f} {cpu / n_seeds:7.2f}", flush=True)
     print("\nA fit reaches the best when its log-likelihood is within 1e-6 (relative) of the best "
           "known (the best of the reference and of every fit of the table). 'ref, at best': "
           "reference starts and their share at the best; '/start': share of the partition "

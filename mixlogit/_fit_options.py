@@ -23,6 +23,7 @@ from .starts import START_STRATEGIES, make_starts
 from .starts.subspace import score_subspace_starts
 
 __all__ = ["FIT_CHECKS", "FIT_DEFAULTS", "FORMULA_CHECKS", "check_fit_options", "check_k_classes",
+           "default_cov_type",
            "check_start_options", "make_checked_starts", "check_fixed"]
 
 #: the validation table of ``fit``
@@ -186,3 +187,23 @@ def check_k_classes(k_classes, *, where: str = "") -> int:
     3
     """
     return ck.check_params(_K_CLASSES, {"k_classes": k_classes}, where=where)["k_classes"]
+
+
+def default_cov_type(data, cov_type: str | None) -> str:
+    """The covariance of ``fit(cov_type=None)``: robust for sampling weights, else OIM.
+
+    Sampling weights do not count decision makers, so the information matrix
+    is not the covariance of the weighted estimator: the sandwich is.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from mixlogit._fit_options import default_cov_type
+    >>> default_cov_type(SimpleNamespace(weights_kind="sampling"), None)
+    'robust'
+    >>> default_cov_type(SimpleNamespace(weights_kind="frequency"), "opg")
+    'opg'
+    """
+    if cov_type is not None:
+        return cov_type
+    return "robust" if getattr(data, "weights_kind", "frequency") == "sampling" else "oim"

@@ -25,6 +25,16 @@ class ModelBuilders:
     """Alternative constructors of the mixture model (a mixin)."""
 
     @classmethod
+    def _counts_model(cls) -> Any:
+        """The model class of the counts form (defined by the model module)."""
+        raise NotImplementedError
+
+    @classmethod
+    def _distributed_model(cls) -> Any:
+        """The model class of partitioned data (defined by the model module)."""
+        raise NotImplementedError
+
+    @classmethod
     def from_formula(cls, formula: str, data: pd.DataFrame, *, groups: str, panel: str | None = None,
                      k_classes: int, invariant: str | None = None, membership: str | None = None,
                      weights: str | None = None, availability: str | None = None,
@@ -108,7 +118,8 @@ class ModelBuilders:
                           "weights": weights or "weights",
                           "availability": availability or "availability",
                           "alternatives": alternatives or "alternatives"}
-        model = cls(endog, exog, groups=data[groups], panel=None if panel is None else data[panel],
+        build: Any = cls
+        model = build(endog, exog, groups=data[groups], panel=None if panel is None else data[panel],
                    k_classes=k_classes, exog_invariant=inv, exog_membership=mem,
                    weights=None if weights is None else data[weights],
                    availability=None if availability is None else data[availability],

@@ -92,6 +92,25 @@ def _whole(weights: np.ndarray) -> bool:
     return bool(np.all(weights == np.round(weights)))
 
 
+def _canonical_resample(likelihood: MixtureLikelihood, n_reps: int, rng: np.random.Generator,
+                        codes: np.ndarray | None) -> np.ndarray:
+    """:func:`resample_weights` over the units in the order of their ids, mapped back.
+
+    The units of a likelihood come in its own order (partition order for
+    partitioned data); drawing in the order of the ids makes the replicates of
+    a seed the same whatever the partitioning or row order.
+    """
+    try:
+        order = np.argsort(np.asarray(likelihood.data.decision_maker_ids), kind="stable")
+    except TypeError:  # ids of mixed types: keep the likelihood's order
+        order = np.arange(likelihood.n_units)
+    drawn = resample_weights(np.asarray(likelihood.weights)[order], n_reps, rng,
+                             None if codes is None else np.asarray(codes)[order])
+    out = np.empty_like(drawn)
+    out[:, order] = drawn
+    return out
+
+
 def resample_weights(weights, n_reps: int, rng: np.random.Generator,
                      cluster_codes: np.ndarray | None = None) -> np.ndarray:
     """Replicate weights of the units for ``n_reps`` bootstrap replicates, (n_reps, N).
@@ -437,7 +456,7 @@ def bootstrap(results, n_reps: int = 200, *, seed: int | np.random.Generator | N
     rng = np.random.default_rng(seed)
     codes = _cluster_codes(results, cluster)
     R = opts["n_reps"]
-    replicate_weights = resample_weights(lik.weights, R, rng, codes)
+    replicate_weights = _canonical_resample(lik, R, rng, codes)
     seeds = rng.integers(0, 2**63 - 1, size=R)
     state = {"likelihood": lik, "params": params_hat, "extra_starts": opts["extra_starts"],
              "tol": opts["tol"], "maxiter": opts["maxiter"]}

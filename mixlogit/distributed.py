@@ -164,7 +164,7 @@ def _build_partition(frame: pd.DataFrame, args: dict) -> dict:
             "weights": np.asarray(data.weights), "exog_membership": data.exog_membership,
             "ids": data.decision_maker_ids, "names": (data.exog_names, data.invariant_names,
                                                        data.membership_names),
-            "has_panel": data.has_panel, "warnings": others}
+            "has_panel": data.has_panel, "weights_kind": data.weights_kind, "warnings": others}
 
 
 def _partition_of(built: dict) -> Partition:
@@ -261,7 +261,7 @@ def partitioned_data_from_dask(formula: str, ddf, *, groups: str, panel: str | N
         exog_membership=np.concatenate([m["exog_membership"] for m in metas]),
         decision_maker_ids=np.concatenate([m["ids"] for m in metas]),
         units_per_partition=np.array([len(m["ids"]) for m in metas]),
-        has_panel=bool(metas[0]["has_panel"]))
+        has_panel=bool(metas[0]["has_panel"]), weights_kind=str(metas[0]["weights_kind"]))
 
 
 def _report_drops(metas: list[dict]) -> None:

@@ -27,7 +27,10 @@ __all__ = [
     "EmptyClassWarning",
     "StartsWarning",
     "IdentificationWarning",
+    "WeightsWarning",
+    "DuplicateRowsWarning",
     "warn",
+    "collected_warnings",
 ]
 
 

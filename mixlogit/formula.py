@@ -41,6 +41,7 @@ from __future__ import annotations
 import ast
 import copy
 import pickle
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -56,7 +57,8 @@ from patsy import state as _patsy_state
 from patsy.design_info import FactorInfo, SubtermInfo
 
 from ._choice_terms import AlternativeLevels, AltSpecificTransform, ASCTransform, alt_specific, asc
-from .exceptions import SpecificationError
+from .data.long import describe_non_numeric
+from .exceptions import DataError, SpecificationError
 
 __all__ = ["FormulaSpec", "parse_formulas", "design_for", "asc", "alt_specific"]
 
@@ -257,6 +259,39 @@ def _check_columns(data: pd.DataFrame, columns: dict) -> None:
             )
 
 
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+#: columns a formula reads as categories: C(x...), asc(x...), alt_specific(..., x...)
+_CATEGORICAL_USE = re.compile(r"(?:\bC|\basc)\(\s*([A-Za-z_][A-Za-z0-9_.]*)|"
+                              r"\balt_specific\([^,()]+,\s*([A-Za-z_][A-Za-z0-9_.]*)")
+
+
+def _check_value_types(data: pd.DataFrame, formulas: list[str | None]) -> None:
+    """Refuse, before patsy sees them, columns the formulas read that hold the wrong values.
+
+    A complex-valued column, and a column of numbers with a few stray text
+    values (which patsy would silently turn into one dummy per distinct value),
+    raise :class:`~mixlogit.exceptions.DataError` naming the column and the
+    first offending row.
+    """
+    texts = [text for text in formulas if text]
+    names = {tok for text in texts for tok in _IDENTIFIER.findall(text)}
+    categorical = {name for text in texts for pair in _CATEGORICAL_USE.findall(text)
+                   for name in pair if name}
+    for name in sorted((names - categorical) & set(map(str, data.columns))):
+        column = data[name]
+        if pd.api.types.is_complex_dtype(column.dtype):
+            raise DataError(f"column {name} holds complex numbers; a utility attribute must be "
+                            "real (take .real or .abs() first)")
+        if column.dtype != object and not pd.api.types.is_string_dtype(column.dtype):
+            continue
+        present = column.dropna()
+        if len(present) and pd.to_numeric(present, errors="coerce").notna().mean() > 0.5:
+            message = describe_non_numeric(column, name)
+            if message is not None:
+                raise DataError(f"{message}; fix or drop those rows, or convert the column "
+                                "with pd.to_numeric(..., errors='coerce') to treat them as missing")
+
+
 def _patsy_failure(exc: patsy.PatsyError, where: str) -> SpecificationError:
     cause = exc.__cause__
     if isinstance(cause, SpecificationError):
@@ -422,6 +457,7 @@ def parse_formulas(formula: str, data: pd.DataFrame, *, invariant: str | None = 
         )
     columns = dict(columns or {})
     _check_columns(data, columns)
+    _check_value_types(data, [formula, invariant, membership])
     lhs, rhs = (part.strip() for part in formula.split("~"))
     if not lhs:
         raise SpecificationError("formula: the left side must name the 0/1 chosen-alternative column")

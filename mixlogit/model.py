@@ -23,6 +23,7 @@ from ._fit_options import (
     check_fit_options,
     check_fixed,
     check_k_classes,
+    default_cov_type,
     make_checked_starts,
 )
 from ._model_builders import ModelBuilders
@@ -198,7 +199,7 @@ class MixedMultinomialLogit(ModelBuilders, LikelihoodMethods, LikelihoodModel):
     def fit(self, start_params=None, *, method: str = "em", start: Any = None,
             n_starts: int = 10, seed: int | np.random.Generator | None = None, tol: float = 1e-8,
             maxiter: int = 1000, polish: bool = True, switch_tol: float = SWITCH_TOL,
-            fixed: Mapping[str, float] | None = None, cov_type: str = "oim",
+            fixed: Mapping[str, float] | None = None, cov_type: str | None = None,
             cov_kwds: Mapping[str, Any] | None = None, n_jobs: int = 1,
             progress: bool | None = None, disp: bool = False,
             **start_kwds: Any) -> MixedMultinomialLogitResults:
@@ -250,9 +251,11 @@ class MixedMultinomialLogit(ModelBuilders, LikelihoodMethods, LikelihoodModel):
             ``{parameter name: value}`` held fixed, e.g. ``{"class2:time": 0.0}``.
             With fixed class-specific or membership terms, classes keep their
             numbering (no canonical reordering).
-        cov_type : str
-            ``"oim"`` (observed information, default), ``"opg"``, ``"robust"``,
+        cov_type : str, optional
+            ``"oim"`` (observed information), ``"opg"``, ``"robust"``,
             ``"cluster"`` or ``"bootstrap"``; see :mod:`mixlogit.covariance`.
+            Default: ``"oim"``, or ``"robust"`` when the weights are sampling
+            weights (:attr:`~mixlogit.data.ChoiceData.weights_kind`).
         cov_kwds : dict, optional
             Options of the covariance estimator (``groups`` for ``"cluster"``:
             a column name or one label per decision maker; ``n_reps`` and
@@ -338,7 +341,8 @@ class MixedMultinomialLogit(ModelBuilders, LikelihoodMethods, LikelihoodModel):
         options["start"] = start if isinstance(start, str) else "given"
         options["start_sample"] = start_lik.n_units  # decision makers the starts were fitted on
         return MixedMultinomialLogitResults.from_estimate(
-            self, lik, est, cov_type=cov_type, cov_kwds=dict(cov_kwds or {}),
+            self, lik, est, cov_type=default_cov_type(self.choice_data, cov_type),
+            cov_kwds=dict(cov_kwds or {}),
             method=opts["method"], seed=opts["seed"], options=options)
 
     # ------------------------------------------------------------- predict

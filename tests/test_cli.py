@@ -486,9 +486,6 @@ def test_choice_coded_one_two_is_named_as_the_python_api_does(electricity_csv, t
     assert " ".join(str(info.value).split()) in line
 
 
-@pytest.mark.xfail(reason="formula.py has to call mixlogit.data.long.describe_non_numeric "
-                          "(requested); today patsy makes one dummy per distinct value",
-                   strict=False)
 def test_text_value_in_a_numeric_column_names_it(electricity_csv, tmp_path, capsys):
     _, df = electricity_csv
     bad = df.copy()

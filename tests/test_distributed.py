@@ -175,3 +175,37 @@ def test_model_from_a_dask_frame_fits_like_the_local_model(client, panel):
     robust_d = r_dist.get_robustcov_results("robust")
     np.testing.assert_allclose(robust_d.bse, robust_l.bse, rtol=1e-6)
     assert r_dist.fit_state.options["start_sample"] == local.likelihood().n_units
+
+
+def _reversed_partitions(lik, n_parts):
+    """The same data in n_parts local partitions, listed in reverse order (units reordered)."""
+    from dataclasses import replace
+
+    from mixlogit.likelihood.partitioned import LocalBackend
+
+    data = PartitionedLikelihood.split(lik, n_parts).data
+    parts = data.backend.partitions[::-1]
+    offsets = np.r_[0, np.cumsum(data.units_per_partition)]
+    blocks = [np.arange(a, b) for a, b in zip(offsets[:-1], offsets[1:])][::-1]
+    units = np.concatenate(blocks)
+    return replace(data, backend=LocalBackend(parts), weights=data.weights[units],
+                   exog_membership=data.exog_membership[units],
+                   decision_maker_ids=data.decision_maker_ids[units],
+                   units_per_partition=data.units_per_partition[::-1])
+
+
+def test_bootstrap_replicates_do_not_depend_on_the_partitioning(panel):
+    from mixlogit.model import DistributedMixedMultinomialLogit
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DroppedObservationsWarning)
+        local = mx.MixedMultinomialLogit.from_formula("choice ~ x1 + x2 - 1", panel,
+                                                      groups="chid", panel="id", k_classes=2)
+    fits = []
+    for data in (PartitionedLikelihood.split(local.likelihood(), 1).data,
+                 _reversed_partitions(local.likelihood(), 3)):
+        model = DistributedMixedMultinomialLogit(data, k_classes=2, start_sample=None)
+        res = model.fit(n_starts=2, seed=0)
+        fits.append(res.bootstrap(6, seed=4))
+    np.testing.assert_allclose(fits[1].draws.to_numpy(), fits[0].draws.to_numpy(),
+                               rtol=1e-7, atol=1e-9)

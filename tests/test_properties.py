@@ -191,9 +191,6 @@ def test_formula_path_raises_only_documented_errors(case):
     assert data.n_rows + data.dropped.rows_missing + data.dropped.rows_unavailable == len(df)
 
 
-@pytest.mark.xfail(reason="formula.py has to call mixlogit.data.long.describe_non_numeric on "
-                          "mostly numeric object columns (requested from the formula owner)",
-                   strict=False)
 def test_formula_stray_text_value_is_named():
     df = mx.datasets.electricity.load()
     df = df[df["id"] <= 20].reset_index(drop=True)

@@ -312,13 +312,32 @@ def test_loglike_holdout_brute_force(fitted):
 
 
 # ---------------------------------------------------------------- bad input
-def test_counts_model_is_refused():
+def test_counts_form_shares_and_surplus():
     rng = np.random.default_rng(0)
-    features = rng.normal(size=(6, 2))
-    counts = rng.integers(1, 20, size=6)
-    res = mx.MixedMultinomialLogit.from_counts(counts, features, k_classes=1).fit()
+    features = rng.normal(size=(8, 2))
+    sigma = np.exp(features @ np.array([[1.0, -0.5], [-1.0, 1.0]]).T)
+    sigma /= sigma.sum(axis=0)
+    counts = rng.multinomial(4000, sigma @ np.array([0.6, 0.4]))
+    res = mx.MixedMultinomialLogit.from_counts(counts, features, k_classes=2).fit(seed=0)
+    theta = res.params.to_numpy()
+    new = features + 0.2
+    tab = res.predict_shares(new)
+    assert np.allclose(tab["share"], res.model.predict(theta, new), atol=1e-12)
+    J_fd = _central(lambda t: res.model.predict(t, new).to_numpy(), theta)
+    assert np.allclose(tab.attrs["jacobian"].to_numpy(), J_fd, atol=1e-7)
+    own = res.elasticities_at(new, "x1")
+    p0 = res.model.predict(theta, new).to_numpy()
+    for i in range(3):
+        up, down = new.copy(), new.copy()
+        up[i, 0] *= 1 + 1e-6
+        down[i, 0] *= 1 - 1e-6
+        fd = (res.model.predict(theta, up).to_numpy()[i]
+              - res.model.predict(theta, down).to_numpy()[i]) / 2e-6 / p0[i]
+        assert abs(own["population"].iloc[i] - fd) < 1e-6
     with pytest.raises(SpecificationError, match="long-format"):
-        res.predict_shares()
+        res.simulate(seed=0)
+    with pytest.raises(SpecificationError, match="long-format"):
+        res.predict_shares(kind="posterior")
     assert res.population_moments().cov.shape == (2, 2)
 
 
@@ -350,3 +369,45 @@ def test_wtp_at_new_population(fitted):
     same = res.wtp_at(None, price="x1")
     assert np.allclose(same["wtp"], res.wtp(price="x1")["wtp"])
     assert np.allclose(same["bse"], res.wtp(price="x1")["bse"])
+
+
+def test_weighted_shares_and_unavailable_rows():
+    sim = mx.datasets.simulate.simulate_panel(
+        n_decision_makers=120, n_situations=4, n_alternatives=3,
+        betas=[[1.5, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], availability_rate=0.8, seed=4)
+    df = sim.data.copy()
+    n_avail = df.groupby("chid")["available"].transform("sum")
+    df = df[n_avail >= 2]
+    df["w"] = 1.0 + (df["id"] % 3)
+    res = mx.MixedMultinomialLogit.from_formula(
+        "choice ~ x1 + x2 - 1", df, groups="chid", panel="id", k_classes=2, weights="w",
+        availability="available").fit(n_starts=2, seed=0)
+    new = df.copy()
+    new.loc[new["available"] == 0, "x1"] = np.nan     # an unavailable row may lack attributes
+    tab = res.predict_shares(new)
+    p = res.predict(new.fillna({"x1": 0.0})).to_numpy()
+    p = np.where(new["available"].to_numpy() == 1, p, 0.0)
+    w_sit = new.groupby("chid")["w"].first()
+    brute = (new.assign(p=p * new["w"]).groupby("alt")["p"].sum() / w_sit.sum()).to_numpy()
+    assert np.allclose(tab["share"], brute, atol=1e-12)
+    J_fd = _central(lambda t: (new.assign(
+        p=np.where(new["available"] == 1, res.model.predict(t, new.fillna({"x1": 0.0})), 0.0)
+        * new["w"]).groupby("alt")["p"].sum() / w_sit.sum()).to_numpy(), res.params.to_numpy())
+    assert np.allclose(tab.attrs["jacobian"].to_numpy(), J_fd, atol=1e-7)
+
+
+def test_scenarios_after_remove_data():
+    sim = mx.datasets.simulate.simulate_panel(
+        n_decision_makers=100, n_situations=5, n_alternatives=3,
+        betas=[[1.0, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+    res = mx.MixedMultinomialLogit.from_formula(
+        "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id", k_classes=2
+    ).fit(n_starts=2, seed=0)
+    before = res.predict_shares(sim.data)
+    res.remove_data()
+    after = res.predict_shares(sim.data)
+    assert np.allclose(before.to_numpy(), after.to_numpy())
+    assert np.allclose(after["share"], _prior_shares_by_predict(res, res.params.to_numpy(),
+                                                                sim.data))
+    with pytest.raises(SpecificationError, match="pass newdata"):
+        res.predict_shares()

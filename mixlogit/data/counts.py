@@ -76,6 +76,14 @@ class CountsData:
         return float(self.counts.sum())
 
     @property
+    def n_effective(self) -> float:
+        """The N of BIC: the number of draws (counts are frequency weights)."""
+        return self.n_draws
+
+    #: counts are frequency weights: a candidate's count is how many draws chose it
+    weights_kind = "frequency"
+
+    @property
     def n_rows(self) -> int:
         """``p``: one row per candidate (the ``p x p`` long form is never built)."""
         return self.n_candidates

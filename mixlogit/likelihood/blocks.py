@@ -53,9 +53,10 @@ __all__ = ["DiffBlock", "BlockLayout", "PassResult", "block_layout", "fused_pass
 BLOCK_ROWS = 1 << 14
 #: data up to this many rows form one block (per-call overhead dominates there)
 SINGLE_BLOCK_ROWS = 1 << 15
-#: ``engine="auto"`` uses the compiled kernel from this many rows on (below it the
-#: one-off compile or cache load, ~0.1-2 s, is not worth it)
-NUMBA_MIN_ROWS = 200_000
+#: ``engine="auto"`` uses the compiled kernel from this many rows on: below it the
+#: one-off compile (~3-4 s once per environment, then cached) or cache load (~0.5-1 s per
+#: process) costs more than the pass saves (1.4x faster at 4e5 rows, 1.4-1.6x at 4e6)
+NUMBA_MIN_ROWS = 1_000_000
 #: engine names accepted by ``engine=``
 ENGINES = ("auto", "numpy", "numba")
 
@@ -238,18 +239,22 @@ def block_layout(data) -> BlockLayout:
     array([[  0.,   0.],
            [  0., -inf]])
     """
-    lay = _LAYOUTS.get(data)
+    try:
+        lay = _LAYOUTS.get(data)
+    except TypeError:  # a data object without hash or weak reference: no cache
+        return build_layout(data)
     if lay is None:
         lay = build_layout(data)
         _LAYOUTS[data] = lay
     return lay
 
 
-def share_layout(source, target) -> None:
-    """Let ``target`` (same rows, other weights) reuse the layout built for ``source``."""
-    lay = _LAYOUTS.get(source)
-    if lay is not None:
-        _LAYOUTS[target] = lay
+def share_layout(layout: BlockLayout, target) -> None:
+    """Let ``target`` (the same rows with other weights) reuse ``layout``."""
+    try:
+        _LAYOUTS[target] = layout
+    except TypeError:  # not cacheable: block_layout(target) builds it again
+        pass
 
 
 # ------------------------------------------------------------------ engines

@@ -102,7 +102,7 @@ class LongLikelihood(MixtureLikelihood):
 
     def reweighted(self, weights: np.ndarray) -> "LongLikelihood":
         data = self.data.with_weights(weights)
-        share_layout(self.data, data)
+        share_layout(self.blocks, data)
         return LongLikelihood(data, self.layout, self.fixed_mask, self.fixed_values,
                               engine=self.engine_option, n_jobs=self.n_jobs)
 

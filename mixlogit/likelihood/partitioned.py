@@ -195,9 +195,18 @@ class PartitionedData:
     units_per_partition: np.ndarray
     has_panel: bool = True
 
+    weights_kind: str = "frequency"
+
     @property
     def n_decision_makers(self) -> int:
         return int(self.weights.shape[0])
+
+    @property
+    def n_effective(self) -> float:
+        """The N of BIC: sum of frequency weights, or decision makers with sampling weights."""
+        if self.weights_kind == "sampling":
+            return float(np.count_nonzero(self.weights > 0))
+        return float(self.weights.sum())
 
     @property
     def n_partitions(self) -> int:
@@ -336,7 +345,7 @@ class PartitionedLikelihood(MixtureLikelihood):
             invariant_names=tuple(d.invariant_names), membership_names=tuple(d.membership_names),
             n_rows=d.n_rows, n_situations=d.n_situations, weights=np.asarray(d.weights),
             exog_membership=d.exog_membership, decision_maker_ids=d.decision_maker_ids,
-            units_per_partition=sizes, has_panel=d.has_panel)
+            units_per_partition=sizes, has_panel=d.has_panel, weights_kind=d.weights_kind)
         return cls(data, likelihood.layout, likelihood.fixed_mask, likelihood.fixed_values)
 
     # ------------------------------------------------------------- pieces
@@ -375,7 +384,8 @@ class PartitionedLikelihood(MixtureLikelihood):
             n_situations=self.data.n_situations, weights=weights,
             exog_membership=self.data.exog_membership,
             decision_maker_ids=self.data.decision_maker_ids,
-            units_per_partition=self.data.units_per_partition, has_panel=self.data.has_panel)
+            units_per_partition=self.data.units_per_partition, has_panel=self.data.has_panel,
+            weights_kind=self.data.weights_kind)
         return PartitionedLikelihood(data, self.layout, self.fixed_mask, self.fixed_values)
 
     def class_information(self, params: np.ndarray, wh: np.ndarray) -> list[np.ndarray]:

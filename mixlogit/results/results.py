@@ -282,7 +282,7 @@ class MixedMultinomialLogitResults(PersistenceMixin, ScenarioMixin, AnalysisMixi
             elif name == "share_jacobian":
                 value = self.fit_state.share_jacobian()
             else:
-                value = {"n_effective": lambda: float(d.weights.sum()),
+                value = {"n_effective": lambda: float(d.n_effective),
                          "nobs": lambda: int(d.n_rows),
                          "n_situations": lambda: int(d.n_situations),
                          "n_decision_makers": lambda: int(d.n_decision_makers)}[name]()
@@ -319,7 +319,8 @@ class MixedMultinomialLogitResults(PersistenceMixin, ScenarioMixin, AnalysisMixi
 
     @property
     def n_effective(self) -> float:
-        """Number of decision makers (sum of frequency weights): the N of BIC and CAIC."""
+        """The N of BIC and CAIC: the sum of frequency weights (decision makers, or draws of
+        the counts form), or the number of decision makers with sampling weights."""
         return self._data_stat("n_effective")
 
     @property

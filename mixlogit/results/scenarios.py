@@ -1,7 +1,9 @@
 """Scenarios: market shares, prior class probabilities, elasticities, consumer surplus,
 simulated choices and out-of-sample fit, on the estimation data or on new data.
 
-Every function takes the (labelled) results of a long-format fit and, where it
+Every function takes the (labelled) results of a long-format fit (market shares,
+elasticities and consumer surplus also a counts-form fit, whose candidate set, or
+new candidate features, is one situation of one decision maker) and, where it
 says so, a long DataFrame ``newdata`` with the columns of the model's formulas,
 its ``groups`` column (situations), its ``panel`` column (decision makers; without
 it each situation is its own decision maker) and, when the model has them, its
@@ -33,166 +35,31 @@ gradient is ``-xbar_sk / c_kp + e_p LS_sk / c_kp^2``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
 from .. import _checks as ck
 from ..exceptions import DataError, SpecificationError
-from ..formula import design_for
 from ..kernels import log_class_shares, logsumexp, situation_softmax
 from .postestimation import delta_method
+from .scenario_design import (
+    ScenarioDesign,
+    class_probs,
+    posterior_shares,
+    prior_shares,
+    sample_positions,
+    scenario_design,
+)
+from .welfare import consumer_surplus, elasticities_at, wtp_at
 
 __all__ = ["predict_shares", "prior_probs", "simulate", "loglike_holdout", "share_jacobian",
-           "scenario_design", "ScenarioDesign"]
-
-
-@dataclass(frozen=True, eq=False)
-class ScenarioDesign:
-    """Rows sorted by decision maker and situation, with what the scenario functions need."""
-
-    X: np.ndarray            # (n, L + Lv) joint design, 0 in unavailable rows
-    Z: np.ndarray            # (N, Lz) membership design per decision maker (with constant)
-    avail: np.ndarray        # (n,) bool
-    sit_start: np.ndarray
-    sit_of_row: np.ndarray
-    dm_of_row: np.ndarray
-    dm_of_sit: np.ndarray
-    weights: np.ndarray      # (N,) decision-maker weights
-    dm_ids: np.ndarray
-    rows: np.ndarray         # output position of every sorted row
-    index: pd.Index          # output index
-    frame: pd.DataFrame | None   # the sorted input rows (None in sample without a frame)
-    in_sample: bool
-
-    @property
-    def situation_weights(self) -> np.ndarray:
-        w = self.weights[self.dm_of_sit]
-        return w / w.sum()
-
-
-def _long_model(results, what: str):
-    lik = results.fit_state.likelihood
-    if lik.form != "long":
-        raise SpecificationError(f"{what} needs a long-format model; the counts form has one "
-                                 "candidate set: use predict(features) for its probabilities")
-    if results.fit_state.data_removed:
-        raise SpecificationError(f"{what} needs the data, which remove_data() dropped; refit")
-    return results.model
-
-
-def scenario_design(results, newdata, what: str) -> ScenarioDesign:
-    """The scenario rows of ``newdata`` (None: the estimation data), checked for ``what``."""
-    model = _long_model(results, what)
-    if newdata is None:
-        d = model.choice_data
-        frame = getattr(model, "data_frame", None)
-        index = model.data_index if model.data_index is not None \
-            else pd.RangeIndex(d.n_input_rows)
-        return ScenarioDesign(np.hstack([d.exog, d.exog_invariant]), d.exog_membership,
-                       np.ones(d.n_rows, bool), d.situation_start, d.situation_of_row,
-                       d.decision_maker_of_row, d.decision_maker_of_situation, d.weights,
-                       np.asarray(d.decision_maker_ids), np.asarray(d.row_index), index,
-                       None if frame is None else frame.iloc[d.row_index], True)
-    return _new_design(model, newdata)
-
-
-def _new_design(model, newdata) -> ScenarioDesign:
-    spec = model.formula_spec
-    if spec is None or not isinstance(newdata, pd.DataFrame):
-        raise SpecificationError("newdata must be a long DataFrame of a formula-built model "
-                                 "(from_formula); array models take predict(exog, groups=...)")
-    if newdata.shape[0] == 0:
-        raise DataError("newdata has no rows; pass at least one choice situation")
-    cols = spec.columns
-    for role in ("groups", "panel", "availability"):
-        if cols.get(role) and cols[role] not in newdata.columns:
-            raise DataError(f"newdata lacks the {role} column {cols[role]!r} of the model")
-    g = newdata[cols["groups"]].to_numpy()
-    p = newdata[cols["panel"]].to_numpy() if cols.get("panel") else g
-    if pd.isna(g).any() or pd.isna(p).any():
-        raise DataError("newdata has missing situation or decision-maker ids; give every row one")
-    pc, p_ids = pd.factorize(p)
-    gc, _ = pd.factorize(g)
-    order = np.lexsort((gc, pc))
-    frame = newdata.iloc[order]
-    X, V, Z = design_for(spec, frame)
-    n = len(frame)
-    X = np.hstack([X.reshape(n, -1), np.empty((n, 0)) if V is None else V.reshape(n, -1)])
-    Z = np.hstack([np.ones((n, 1)), np.empty((n, 0)) if Z is None else Z.reshape(n, -1)])
-    lay = model.layout
-    if X.shape[1] != lay.k_exog + lay.k_invariant or Z.shape[1] != lay.k_membership:
-        raise SpecificationError("newdata's design does not match the model's columns")
-    avail = np.ones(n, bool)
-    if cols.get("availability"):
-        a = pd.to_numeric(frame[cols["availability"]], errors="coerce").to_numpy(float)
-        if not np.isin(a, (0.0, 1.0)).all():
-            raise DataError(f"availability column {cols['availability']!r} must be 0 or 1")
-        avail = a == 1
-    X = np.where(avail[:, None], X, 0.0)
-    bad = ~np.isfinite(X).all(axis=0) | ~np.isfinite(Z).all(axis=0)
-    if bad.any():
-        names = [*lay.exog_names, *lay.invariant_names, *lay.membership_names]
-        raise DataError(f"newdata has missing or infinite values in {[names[j] for j in np.flatnonzero(bad[:len(names)])]}"
-                        " of available rows; fill them or drop those situations")
-    sc, pcs = gc[order], pc[order]
-    new_sit = np.r_[True, (sc[1:] != sc[:-1]) | (pcs[1:] != pcs[:-1])]
-    sit_start = np.flatnonzero(new_sit)
-    dm_of_sit = pcs[sit_start]
-    if np.any(np.add.reduceat(avail.astype(int), sit_start) == 0):
-        raise DataError("a situation of newdata has no available alternative")
-    if len(np.unique(sc[sit_start])) != len(sit_start):
-        raise DataError(f"a situation id of {cols['groups']!r} appears under two decision makers")
-    first = np.r_[0, np.flatnonzero(np.diff(pcs)) + 1]
-    if np.any(np.abs(Z - Z[first][pcs]) > 1e-12):
-        raise DataError("membership covariates vary within a decision maker of newdata; "
-                        "they must be constant per decision maker")
-    wcol = cols.get("weights")
-    weights = np.ones(len(p_ids))
-    if wcol and wcol in frame.columns:
-        weights = pd.to_numeric(frame[wcol], errors="coerce").to_numpy(float)[first]
-    return ScenarioDesign(X, Z[first], avail, sit_start, np.cumsum(new_sit) - 1, pcs, dm_of_sit,
-                   weights, np.asarray(p_ids), order, newdata.index, frame, False)
-
-
-def class_probs(lay, theta, D: ScenarioDesign):
-    """Per-class row probabilities (n, K) and situation log-sums (S, K)."""
-    C = lay.unpack(theta).class_coefficients
-    U = D.X @ C.T
-    U[~D.avail] = -np.inf
-    P, lse = situation_softmax(U, D.sit_start, D.sit_of_row)
-    P[~D.avail] = 0.0
-    return P, lse, C
-
-
-def prior_shares(lay, theta, D: ScenarioDesign) -> np.ndarray:
-    """Prior class probabilities (N, K) of the design's decision makers."""
-    return np.exp(log_class_shares(D.Z, lay.unpack(theta).gamma))
-
-
-def _posterior(results, theta, D: ScenarioDesign) -> np.ndarray:
-    """Posterior class probabilities of the design's decision makers (estimation choices)."""
-    lik = results.fit_state.likelihood
-    h = lik.evaluate(np.asarray(theta, float), order=0).posteriors
-    return h[_sample_positions(results, D)]
-
-
-def _sample_positions(results, D: ScenarioDesign) -> np.ndarray:
-    if D.in_sample:
-        return np.arange(len(D.dm_ids))
-    ids = pd.Index(results.model.choice_data.decision_maker_ids)
-    pos = ids.get_indexer(D.dm_ids)
-    if np.any(pos < 0):
-        missing = D.dm_ids[pos < 0][:3].tolist()
-        raise SpecificationError(
-            f'kind="posterior" needs decision makers of the estimation sample; {missing} are '
-            'not (use kind="prior" for new decision makers)')
-    return pos
+           "elasticities_at", "consumer_surplus", "wtp_at"]
 
 
 def _by_codes(results, D: ScenarioDesign, by) -> tuple[np.ndarray, pd.Index]:
+    if results.fit_state.likelihood.form != "long":   # counts form: one share per candidate
+        return np.arange(len(D.rows)), pd.Index(D.index, name=D.index.name or "candidate")
     if isinstance(by, str):
         if D.frame is None or by not in D.frame.columns:
             raise SpecificationError(f"by={by!r} is not a column of the data; name the column "
@@ -214,7 +81,7 @@ def share_jacobian(results, theta, D: ScenarioDesign, codes, n_groups: int, kind
     """Market shares at ``theta`` and (optionally) their analytic Jacobian (n_groups, d)."""
     lay = results.fit_state.likelihood.layout
     P, _, _ = class_probs(lay, theta, D)
-    m_dm = prior_shares(lay, theta, D) if kind == "prior" else _posterior(results, theta, D)
+    m_dm = prior_shares(lay, theta, D) if kind == "prior" else posterior_shares(results, theta, D)
     m = m_dm[D.dm_of_row]
     wr = D.situation_weights[D.sit_of_row]
     Pmix = (m * P).sum(axis=1)
@@ -248,7 +115,7 @@ def _posterior_term(results, theta, D, P, wr, codes, n_groups, h):
     lay = lik.layout
     d = lik.data
     K, N = lay.k_classes, len(D.dm_ids)
-    pos = _sample_positions(results, D)
+    pos = sample_positions(results, D)
     Pe = lik.class_probabilities(np.asarray(theta, float))
     Xe = np.hstack([d.exog, d.exog_invariant])
     y = np.asarray(d.chosen, float)
@@ -281,7 +148,8 @@ def predict_shares(results, newdata=None, *, by="alt", kind: str = "prior",
     ----------
     results : MixedMultinomialLogitResults
     newdata : DataFrame, optional
-        A long scenario frame (default: the estimation data).
+        A long scenario frame (default: the estimation data). For a counts-form
+        model: new candidate features (one share per candidate, ``by`` unused).
     by : str or array_like
         Column (or one label per row) grouping the rows, normally the alternative.
     kind : {"prior", "posterior"}
@@ -322,7 +190,9 @@ def predict_shares(results, newdata=None, *, by="alt", kind: str = "prior",
     kind = ck.one_of("prior", "posterior")(kind, "kind", "predict_shares()")
     method = ck.one_of("delta", "bootstrap")(method, "method", "predict_shares()")
     alpha = ck.probability_level()(alpha, "alpha", "predict_shares()")
-    D = scenario_design(results, newdata, "predict_shares()")
+    if kind == "posterior" and results.fit_state.likelihood.form != "long":
+        raise SpecificationError('kind="posterior" needs a long-format model')
+    D = scenario_design(results, newdata, "predict_shares()", counts=True)
     codes, groups = _by_codes(results, D, by)
     theta = np.asarray(results.fit_state.params, float)
     if method == "delta":
@@ -434,7 +304,7 @@ def simulate(results, newdata=None, *, seed=None, kind: str | None = None) -> pd
     rng = np.random.default_rng(seed)
     lay = results.fit_state.likelihood.layout
     theta = np.asarray(results.fit_state.params, float)
-    m = prior_shares(lay, theta, D) if kind == "prior" else _posterior(results, theta, D)
+    m = prior_shares(lay, theta, D) if kind == "prior" else posterior_shares(results, theta, D)
     cum = np.cumsum(m, axis=1)
     u = rng.random(len(D.dm_ids))
     cls = np.minimum((u[:, None] > cum).sum(axis=1), lay.k_classes - 1)

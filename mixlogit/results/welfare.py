@@ -32,7 +32,7 @@ import pandas as pd
 from .. import _checks as ck
 from ..exceptions import SpecificationError
 from .postestimation import delta_method
-from .scenarios import class_probs, prior_shares, scenario_design
+from .scenario_design import class_probs, prior_shares, scenario_design
 
 __all__ = ["elasticities_at", "consumer_surplus", "wtp_at"]
 
@@ -81,7 +81,7 @@ def elasticities_at(results, newdata, attribute: str, *, alternative: str | None
     >>> E.loc["population"].shape
     (3, 3)
     """
-    D = scenario_design(results, newdata, "elasticities_at()")
+    D = scenario_design(results, newdata, "elasticities_at()", counts=True)
     lay = results.fit_state.likelihood.layout
     a = _term(lay, attribute, "attribute")
     theta = np.asarray(results.fit_state.params, float)
@@ -195,15 +195,28 @@ def consumer_surplus(results, newdata, *, base=None, price: str, alpha: float = 
     lay = results.fit_state.likelihood.layout
     p = _term(lay, price, "price")
     theta = np.asarray(results.fit_state.params, float)
-    values, J = _surplus(results, theta, scenario_design(results, newdata, "consumer_surplus()"), p)
+    values, J = _surplus(results, theta, scenario_design(results, newdata, "consumer_surplus()", counts=True), p)
     if base is not None:
-        v0, J0 = _surplus(results, theta, scenario_design(results, base, "consumer_surplus()"), p)
+        v0, J0 = _surplus(results, theta, scenario_design(results, base, "consumer_surplus()", counts=True), p)
         values, J = values - v0, J - J0
     index = pd.Index(lay.class_names + ["population"], name="class")
     out = delta_method(values, J, np.asarray(results.normalized_cov_params, float),
                        alpha=alpha, index=index)
     out.attrs["jacobian"] = pd.DataFrame(J, index=index, columns=lay.param_names)
     return out
+
+
+def _mean_prior(lay, w: np.ndarray, pi: np.ndarray, Z: np.ndarray):
+    """Weighted mean prior class probabilities (K,) and their Jacobian (K, d)."""
+    K = lay.k_classes
+    J = np.zeros((K, lay.n_params))
+    Lz = Z.shape[1]
+    for j in range(1, K):
+        block = slice(lay.membership_slice.start + (j - 1) * Lz,
+                      lay.membership_slice.start + j * Lz)
+        for k in range(K):
+            J[k, block] = (w * pi[:, k] * ((k == j) - pi[:, j])) @ Z
+    return w @ pi, J
 
 
 def wtp_at(results, newdata, price: str, attributes=None, *, alpha: float = 0.05
@@ -259,14 +272,7 @@ def wtp_at(results, newdata, price: str, attributes=None, *, alpha: float = 0.05
     K, d, A = lay.k_classes, lay.n_params, len(cols)
     w = D.weights / D.weights.sum()
     pi = prior_shares(lay, theta, D)
-    sbar = w @ pi
-    Js = np.zeros((K, d))
-    Lz = D.Z.shape[1]
-    for j in range(1, K):
-        block = slice(lay.membership_slice.start + (j - 1) * Lz,
-                      lay.membership_slice.start + j * Lz)
-        for k in range(K):
-            Js[k, block] = (w * pi[:, k] * ((k == j) - pi[:, j])) @ D.Z
+    sbar, Js = _mean_prior(lay, w, pi, D.Z)
     values = np.full((K, A), np.nan)
     J = np.zeros((K, A, d))
     for k in range(K):

@@ -215,7 +215,7 @@ def subspace_starts(likelihood, n_starts: int, rng: np.random.Generator, **kwarg
 
 
 def _short(likelihood, n_starts: int, rng: np.random.Generator, *, generator: str | None = None,
-           **kwargs) -> list[tuple[str, np.ndarray]]:
+           n_candidates: int | None = None, n_iter: int = 5) -> list[tuple[str, np.ndarray]]:
     """``start="short"``: :func:`~mixlogit.starts.search.short_starts`, the candidates named by
     ``generator`` (a registry name; default: cheap partitions on the long form, draws of the
     estimated norm on the counts form)."""
@@ -227,12 +227,8 @@ def _short(likelihood, n_starts: int, rng: np.random.Generator, *, generator: st
         raise SpecificationError(
             f"generator={generator!r} is not a start strategy to screen; use one of "
             f"{sorted(set(START_STRATEGIES) - {'short'})}")
-    return short_starts(likelihood, n_starts, rng, generator=gen, **kwargs)
-
-
-def _kmeans(likelihood, n_starts: int, rng: np.random.Generator, **kwargs):
-    """``start="kmeans"``: :func:`~mixlogit.starts.search.kmeans_starts`."""
-    return kmeans_starts(likelihood, n_starts, rng, **kwargs)
+    return short_starts(likelihood, n_starts, rng, generator=gen, n_candidates=n_candidates,
+                        n_iter=n_iter)
 
 
 START_STRATEGIES = {
@@ -240,7 +236,7 @@ START_STRATEGIES = {
     "subspace": subspace_starts,
     "mom": mom_starts,
     "short": _short,
-    "kmeans": _kmeans,
+    "kmeans": kmeans_starts,
     "split": split_starts,
 }
 

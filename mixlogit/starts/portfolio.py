@@ -29,13 +29,20 @@ The budget
 ``budget`` counts *EM-iteration equivalents*: one EM iteration (E-step and
 M-step) is 1, one Newton iteration of a start's finish is
 :data:`~mixlogit.starts._common.NEWTON_COST` (3), one class step of a
-candidate's conditional logit fits is 1. A third of the budget goes to
+candidate's conditional logit fits is 1 (3 per partition candidate), and the
+split path's fits count by the same rule. A third of the budget goes to
 screening (``n_candidates = budget / 3 / (screen_iter + 3)``, at least
-``2 * n_continue``), the rest to the continued starts and the moves: a move
-round starts only while the cost so far plus the last round's cost fits in
-the budget. The default :data:`DEFAULT_BUDGET` (450) is about the cost of
-ten partition starts on the electricity panel at K = 3 (whose ten starts
-spend 237 EM and 29 Newton iterations plus their conditional logit fits).
+``2 * n_continue``), the rest to the ``n_continue = max(3, budget // 150)``
+continued starts and the moves: a move round starts only while the cost so
+far plus the last round's cost fits in the budget. The continued starts run
+to convergence whatever they cost, so the total can exceed the budget by
+their overrun and one move round (measured: 466-560 at the default).
+The default :data:`DEFAULT_BUDGET` (450) is about the cost of ten partition
+starts on the electricity panel at K = 3 (their 237 EM and 29 Newton
+iterations plus their conditional logit fits); in CPU time the default
+portfolio costs 0.66-1.02 times ten partition starts on the data sets of
+``benchmarks/starts_study.py``. A larger budget buys more candidates and
+more continued starts: it is the fix the start report's warning names.
 """
 from __future__ import annotations
 
@@ -97,8 +104,8 @@ def portfolio_candidates(likelihood: MixtureLikelihood, n: int, rng: np.random.G
     if likelihood.form == "counts":
         out += make_starts(likelihood, "mom", min(2, n - len(out)), rng) if K <= MOM_MAX_K else []
         return out + make_starts(likelihood, "subspace", n - len(out), rng), spent
-    data = likelihood.data
-    long_panels = float(np.median(data.n_situations_per_decision_maker)) >= KMEANS_MIN_SITUATIONS
+    per_person = getattr(likelihood.data, "n_situations_per_decision_maker", None)
+    long_panels = per_person is not None and float(np.median(per_person)) >= KMEANS_MIN_SITUATIONS
     n_km = (n - len(out)) // 3 if long_panels else 0
     for i in range(n_km):
         try:

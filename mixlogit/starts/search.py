@@ -35,6 +35,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..data import ChoiceData
 from ..exceptions import SpecificationError
 from ..kernels import situation_softmax
 from ..likelihood import MixtureLikelihood
@@ -143,6 +144,10 @@ def individual_logits(likelihood: MixtureLikelihood, *, shrinkage: float = 1.0,
             "start='kmeans' needs long-format panel data: it clusters each decision maker's "
             "own conditional logit, and the counts form has one choice per unit; use "
             "start='short' or start='subspace'")
+    if not isinstance(likelihood.data, ChoiceData):
+        raise SpecificationError(
+            "start='kmeans' needs the rows in this process (ChoiceData); partitioned data "
+            "keep them on their workers: use start='short' or start='partition'")
     data, lay = likelihood.data, likelihood.layout
     L = lay.k_exog
     pooled_lik = with_classes(likelihood, 1)
