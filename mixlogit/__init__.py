@@ -48,10 +48,21 @@ if TYPE_CHECKING:  # pragma: no cover - what the lazy names are, for type checke
     from .bootstrap import BootstrapResults
     from .data import long_from_wide
     from .diagnostics import IdentifiabilityReport
-    from .exceptions import (ConvergenceWarning, DataError, DroppedObservationsWarning,
-                             DuplicateRowsWarning, EmptyClassWarning, EstimationError,
-                             HessianInversionWarning, IdentificationWarning, MixlogitError,
-                             MixlogitWarning, SpecificationError, StartsWarning, WeightsWarning)
+    from .exceptions import (
+        ConvergenceWarning,
+        DataError,
+        DroppedObservationsWarning,
+        DuplicateRowsWarning,
+        EmptyClassWarning,
+        EstimationError,
+        HessianInversionWarning,
+        IdentificationWarning,
+        MixlogitError,
+        MixlogitWarning,
+        SpecificationError,
+        StartsWarning,
+        WeightsWarning,
+    )
     from .model import MixedMultinomialLogit, select_classes
     from .results import MixedMultinomialLogitResults
     from .selection import ClassSelection

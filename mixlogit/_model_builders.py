@@ -239,7 +239,8 @@ class ModelBuilders:
         long = long_from_wide(data, alternatives=alternatives, attributes=attributes,
                               choice=choice, choice_codes=choice_codes,
                               availability=availability, situation=situation, panel=panel,
-                              keep=list(keep or []) + ([weights] if weights else []))
+                              keep=([keep] if isinstance(keep, str) else list(keep or []))
+                              + ([weights] if weights else []))
         return cls.from_formula(formula, long, groups=situation or "chid", panel=panel,
                                 k_classes=k_classes, invariant=invariant, membership=membership,
                                 weights=weights, availability="available")

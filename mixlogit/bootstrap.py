@@ -326,7 +326,7 @@ def _align_all(results, outs: list[dict[str, Any]], replicate_weights: np.ndarra
     w = lik.weights
     ref_vec, ref_post = _class_summary(lik, results.fit_state.params, w)
     ctx = {"likelihood": lik, "weights": w, "align": align, "ref_vec": ref_vec,
-           "ref_post": ref_post, "exchangeable": K > 1 and lay.classes_exchangeable(lik.fixed_mask)}
+           "ref_post": ref_post, "exchangeable": K > 1 and lik.classes_exchangeable}
     if align == "params":
         ctx["scale"] = _alignment_scale(results, ref_vec)
         ctx["margin"] = stats.chi2.ppf(0.99, ctx["scale"].shape[1])

@@ -1,15 +1,20 @@
 """The ``mixlogit`` command line.
 
-Four subcommands, each with ``--help``:
+Five subcommands, each with ``--help``:
 
 ``mixlogit demo``
     Fit three latent classes to the bundled electricity data and print the summary.
 ``mixlogit fit DATA.csv --formula ... --groups ... --classes K``
     Fit a latent-class logit to a long-format data file, print the summary, and
     optionally write the results (``--output``: ``.json``, ``.csv``, ``.tsv`` or
-    ``.parquet``, see :mod:`mixlogit.io`), with willingness to pay (``--wtp PRICE``).
+    ``.parquet``, see :mod:`mixlogit.io`), with willingness to pay (``--wtp PRICE``),
+    and save the results object for ``predict`` (``--save results.pkl``).
 ``mixlogit select DATA.csv --formula ... --groups ... --classes 1-5``
     Fit a range of class counts and print the information-criteria table.
+``mixlogit predict RESULTS.pkl SCENARIO.csv --output predictions.csv``
+    Predicted choice probabilities (``--kind class``: per class) of every row
+    of a scenario file, from results saved by ``mixlogit fit ... --save
+    results.pkl`` or ``res.save(path)`` (see :mod:`mixlogit._cli_predict`).
 ``mixlogit datasets [NAME --output FILE]``
     List the bundled data sets, or write one to a file.
 
@@ -44,13 +49,22 @@ import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from ._cli_io import (
+    PROG,
+    CLIError,
+    check_output,
+    first_line,
+    read_data,
+    report_written,
+    write_or_fail,
+)
+from ._cli_predict import add_predict_parser, cmd_predict
+
 if TYPE_CHECKING:  # imported lazily by the module __getattr__ below
     from .io import results_to_dict, write_results
 
 __all__ = ["main", "build_parser", "parse_classes", "results_to_dict", "write_results",
            "CLIError"]
-
-PROG = "mixlogit"
 
 #: the demo's model: the README's example
 DEMO_FORMULA = "choice ~ pf + cl + loc + wk + tod + seas - 1"
@@ -77,13 +91,11 @@ EPILOG_SELECT = """\
 examples:
   mixlogit select electricity.csv --formula "choice ~ pf + cl + loc + wk + tod + seas - 1" \\
       --groups chid --panel id --classes 1-5 --starts 5 --seed 0
+  mixlogit select electricity.csv --formula "choice ~ pf + cl + loc + wk + tod + seas - 1" \\
+      --groups chid --panel id --classes 1-4 --cv 5 --output selection.csv
 
 --classes takes a range (1-5), a list (1,2,4) or one number N meaning 1..N.
 """
-
-
-class CLIError(Exception):
-    """A user error reported as one line, ``mixlogit: error: <message>``, exit status 2."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -112,6 +124,7 @@ _positive_int = _number(int, lambda v: v >= 1, "a whole number >= 1")
 _nonnegative_int = _number(int, lambda v: v >= 0, "a whole number >= 0")
 _positive_float = _number(float, lambda v: v > 0, "a positive number")
 _replicates = _number(int, lambda v: v == 0 or v >= 2, "0 (off) or a whole number >= 2")
+_cv_folds = _number(int, lambda v: v >= 2, "a whole number of folds >= 2")
 _jobs = _number(int, lambda v: v == -1 or v >= 1, "-1 (every core) or a whole number >= 1")
 
 
@@ -264,6 +277,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.add_argument("--output", "-o", metavar="FILE",
                       help="also write the results to FILE (.json, .csv, .tsv or .parquet)")
+    demo.add_argument("--save", metavar="FILE",
+                      help="save the results object to FILE for 'mixlogit predict'")
 
     fit = sub.add_parser(
         "fit", help="fit a latent-class logit to a long-format data file",
@@ -292,6 +307,10 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--wtp", metavar="PRICE",
                      help="willingness to pay with PRICE as the price attribute: printed after "
                           "the summary and written to --output")
+    fit.add_argument("--save", metavar="FILE",
+                     help="save the results object to FILE (a Python pickle, as res.save()) "
+                          "for 'mixlogit predict FILE SCENARIO.csv' or "
+                          "MixedMultinomialLogitResults.load(FILE)")
     fit.add_argument("--quiet", "-q", action="store_true",
                      help="do not print the summary (only errors and warnings)")
 
@@ -304,6 +323,11 @@ def build_parser() -> argparse.ArgumentParser:
                                            "1,2,4", classes_type=parse_classes)
     sel.add_argument("--output", "-o", metavar="FILE",
                      help="write the table to FILE.csv, .tsv, .json or .parquet")
+    sel.add_argument("--cv", type=_cv_folds, default=None, metavar="FOLDS",
+                     help="also choose K by FOLDS-fold cross-validation over decision makers "
+                          "(adds the columns cv_loglike and cv_se; costs FOLDS more fits per K)")
+
+    add_predict_parser(sub)
 
     ds = sub.add_parser(
         "datasets", help="list the bundled data sets, or write one to a file",
@@ -325,67 +349,6 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _read_data(path: str, sep: str | None = None):
-    """The data file as a DataFrame; unreadable files and malformed rows are CLIErrors."""
-    import pandas as pd
-
-    if not os.path.exists(path):
-        raise CLIError(f"cannot read {path!r}: no such file")
-    if os.path.isdir(path):
-        raise CLIError(f"cannot read {path!r}: it is a directory")
-    lower = path.lower()
-    for suffix in (".gz", ".bz2", ".zip", ".xz", ".zst"):
-        if lower.endswith(suffix):
-            lower = lower[: -len(suffix)]
-    try:
-        if lower.endswith(".parquet"):
-            df = pd.read_parquet(path)
-        elif lower.endswith(".feather"):
-            df = pd.read_feather(path)
-        else:
-            if sep is None:
-                sep = "\t" if lower.endswith((".tsv", ".tab")) else ","
-            with warnings.catch_warnings():
-                # a row with more fields than the header: an error, never a shifted table
-                warnings.simplefilter("error", pd.errors.ParserWarning)
-                df = pd.read_csv(path, sep=sep, index_col=False, on_bad_lines="error")
-    except pd.errors.EmptyDataError:
-        raise CLIError(f"cannot read {path!r}: the file is empty") from None
-    except (pd.errors.ParserWarning, pd.errors.ParserError) as exc:
-        where = _extra_fields(path, sep) if sep else None
-        raise CLIError(f"cannot parse {path!r}: {where or _first_line(exc)}") from None
-    except UnicodeDecodeError as exc:
-        raise CLIError(f"cannot read {path!r}: not a text file ({exc.reason})") from None
-    except ImportError as exc:
-        raise CLIError(f"cannot read {path!r}: {_first_line(exc)}") from None
-    if len(df) == 0:
-        raise CLIError(f"{path!r} has no rows (only a header with columns "
-                       f"{', '.join(map(str, df.columns[:10]))})")
-    return df
-
-
-def _extra_fields(path: str, sep: str) -> str | None:
-    """Where a row has more fields than the header (for the error message), if one does."""
-    import csv
-
-    try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            rows = csv.reader(fh, delimiter=sep)
-            width = len(next(rows))
-            for line, row in enumerate(rows, start=2):
-                if len(row) > width:
-                    return (f"line {line} has {len(row)} fields but the header has {width}; "
-                            "fix the row (a stray separator?) or quote the field")
-    except (OSError, UnicodeDecodeError, csv.Error, StopIteration):
-        pass
-    return None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0].strip()
-
-
 def _data_options(args) -> dict:
     """The data keywords of ``from_formula`` that the user set (--alternatives, --weights-kind)."""
     return {key: getattr(args, key) for key in ("alternatives", "weights_kind")
@@ -400,21 +363,6 @@ def _build_model(df, args, k_classes: int):
         args.formula, df, groups=args.groups, panel=args.panel, k_classes=k_classes,
         invariant=args.invariant, membership=args.membership, weights=args.weights,
         availability=args.availability, **extra)
-
-
-def _check_output(path: str | None) -> None:
-    """Refuse an output format before a long fit, not after it."""
-    if path:
-        from .io import output_format
-
-        output_format(path, argument="--output")
-
-
-def _write(writer, path: str) -> list[str]:
-    try:
-        return writer()
-    except OSError as exc:
-        raise CLIError(f"cannot write {path!r}: {exc.strerror or _first_line(exc)}") from None
 
 
 def _report_warnings(caught) -> None:
@@ -444,25 +392,22 @@ def _fit(df, args, k_classes: int):
     return res, boot
 
 
-def _report_written(files: list[str]) -> None:
-    for path in files:
-        print(f"{PROG}: wrote {path}", file=sys.stderr)
-
-
 def _cmd_demo(args) -> int:
     import mixlogit as mx
 
     from .io import write_results
 
-    _check_output(args.output)
+    check_output(args.output)
+    _check_save(args.save)
     df = mx.datasets.electricity.load()
     model = mx.MixedMultinomialLogit.from_formula(DEMO_FORMULA, df, groups="chid", panel="id",
                                                   k_classes=args.classes)
     res = model.fit(n_starts=args.starts, seed=args.seed, progress=False)
     print(res.summary())
     if args.output:
-        _report_written(_write(lambda: write_results(res, args.output, argument="--output"),
-                               args.output))
+        report_written(write_or_fail(
+            lambda: write_results(res, args.output, argument="--output"), args.output))
+    _save(res, args.save)
     return 0
 
 
@@ -471,12 +416,13 @@ def _cmd_fit(args) -> int:
 
     from .io import write_results
 
-    _check_output(args.output)
+    check_output(args.output)
+    _check_save(args.save)
     if args.cov_type == "cluster" and not args.cluster:
         raise CLIError("--cov-type cluster needs --cluster COLUMN")
     if args.cluster and args.cov_type != "cluster":
         raise CLIError("--cluster is only used with --cov-type cluster")
-    df = _read_data(args.data, args.sep)
+    df = read_data(args.data, args.sep)
     res, boot = _fit(df, args, args.classes)
     wtp = res.wtp(args.wtp) if args.wtp else None
     if not args.quiet:
@@ -491,10 +437,33 @@ def _cmd_fit(args) -> int:
                                    "display.float_format", "{:.4f}".format):
                 print(wtp)
     if args.output:
-        _report_written(_write(lambda: write_results(
+        report_written(write_or_fail(lambda: write_results(
             res, args.output, bootstrap=boot, wtp_price=args.wtp, argument="--output"),
             args.output))
+    _save(res, args.save)
     return 0
+
+
+def _save(res, path: str | None) -> None:
+    """``res.save(path)`` for --save (the pickle ``mixlogit predict`` reads)."""
+    if not path:
+        return
+
+    def write() -> list[str]:
+        res.save(path)
+        return [path]
+
+    report_written(write_or_fail(write, path))
+
+
+def _check_save(path: str | None) -> None:
+    """Refuse a --save file whose folder is missing, before a long fit."""
+    if path:
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise CLIError(f"cannot write --save {path!r}: no folder {folder!r}")
+        if os.path.isdir(path):
+            raise CLIError(f"cannot write --save {path!r}: it is a directory")
 
 
 def _cmd_select(args) -> int:
@@ -506,19 +475,19 @@ def _cmd_select(args) -> int:
 
     from .io import write_table
 
-    _check_output(args.output)
-    df = _read_data(args.data, args.sep)
+    check_output(args.output)
+    df = read_data(args.data, args.sep)
     selection = mx.select_classes(
         args.formula, df, groups=args.groups, panel=args.panel, k_classes=args.classes,
         n_starts=args.starts, seed=args.seed, invariant=args.invariant,
         membership=args.membership, weights=args.weights, availability=args.availability,
-        progress=args.progress, n_jobs=args.jobs, tol=args.tol, maxiter=args.maxiter,
+        progress=args.progress, n_jobs=args.jobs, tol=args.tol, maxiter=args.maxiter, cv=args.cv,
         builder=functools.partial(mx.MixedMultinomialLogit.from_formula, **_data_options(args)))
     with pd.option_context("display.width", 200, "display.max_columns", 50):
         print(selection)
     if args.output:
         table = selection.table.reset_index()
-        _report_written(_write(lambda: [write_table(table, args.output, argument="--output")],
+        report_written(write_or_fail(lambda: [write_table(table, args.output, argument="--output")],
                                args.output))
     return 0
 
@@ -548,15 +517,15 @@ def _cmd_datasets(args) -> int:
         print()
         print("Citation:", module.CITATION)
         return 0
-    _check_output(args.output)
+    check_output(args.output)
     df = module.load()
-    _write(lambda: write_table(df, args.output, argument="--output"), args.output)
+    write_or_fail(lambda: write_table(df, args.output, argument="--output"), args.output)
     print(f"{PROG}: wrote {args.output} ({len(df)} rows)", file=sys.stderr)
     return 0
 
 
 COMMANDS = {"demo": _cmd_demo, "fit": _cmd_fit, "select": _cmd_select,
-            "datasets": _cmd_datasets}
+            "predict": cmd_predict, "datasets": _cmd_datasets}
 
 
 def _error(message: str) -> int:
@@ -617,12 +586,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _error(str(exc))
     except (MixlogitError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         _report_warnings(caught)
-        return _error(_first_line(exc))
+        return _error(first_line(exc))
     except (KeyError, ValueError, TypeError, OSError) as exc:
         # anything else from bad input: still one line, never a traceback
         _report_warnings(caught)
         kind = type(exc).__name__
-        return _error(f"{_first_line(exc)} ({kind})")
+        return _error(f"{first_line(exc)} ({kind})")
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130

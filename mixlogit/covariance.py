@@ -67,7 +67,7 @@ from .likelihood.estimate import (
 )
 
 __all__ = ["CovarianceInputs", "CovarianceResult", "COVARIANCE_ESTIMATORS", "get_covariance",
-           "covariance", "safe_inverse", "honest_inverse", "reference_curvature",
+           "safe_inverse", "honest_inverse", "reference_curvature",
            "OIMCovariance", "OPGCovariance", "RobustCovariance", "ClusterCovariance",
            "BootstrapCovariance", "FLAT_TOL", "LOADING_TOL", "IDENTIFICATION_TOL"]
 
@@ -596,18 +596,3 @@ def get_covariance(cov_type: str, inputs: CovarianceInputs, *,
     if cls is BootstrapCovariance:
         return BootstrapCovariance(inputs, bootstrap=bootstrap, **cov_kwds).result()
     return cls(inputs, **cov_kwds).result()
-
-
-def covariance(cov_type: str, inputs: CovarianceInputs, **cov_kwds: Any) -> np.ndarray:
-    """The covariance matrix of :func:`get_covariance` (kept for older callers).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from mixlogit.covariance import CovarianceInputs, covariance
-    >>> scores = np.random.default_rng(0).normal(size=(400, 2))
-    >>> inputs = CovarianceInputs(information=scores.T @ scores, scores=scores, weights=np.ones(400))
-    >>> bool(np.allclose(covariance("robust", inputs), covariance("oim", inputs)))
-    True
-    """
-    return get_covariance(cov_type, inputs, **cov_kwds).cov

@@ -484,7 +484,7 @@ def _restart_spread(c: _Context, max_starts: int = 10) -> float:
     idx = [i for i, r in enumerate(est.runs)
            if r.error is None and best - r.llf <= report.rtol * abs(best)][:max_starts]
     scale = np.where(np.isfinite(c.se) & (c.se > 0), c.se, np.inf)
-    exch = lay.k_classes > 1 and lay.classes_exchangeable(lik.fixed_mask)
+    exch = lay.k_classes > 1 and lik.classes_exchangeable
     class_scale = np.array([scale[lay.class_slice(k)] for k in range(lay.k_classes)])
     spread = 0.0
     for i in idx:

@@ -31,7 +31,8 @@ state.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -110,12 +111,12 @@ class DaskBackend:
     def map_each(self, fn: Callable, per_partition: Sequence) -> list:
         return self.client.gather(self._submit(fn, [(arg,) for arg in per_partition]))
 
-    def transform(self, fn: Callable, *args) -> "DaskBackend":
+    def transform(self, fn: Callable, *args) -> DaskBackend:
         futures = self._submit(fn, [args] * self.n_partitions)
         _wait(futures)
         return DaskBackend(self.client, futures)
 
-    def transform_each(self, fn: Callable, per_partition: Sequence) -> "DaskBackend":
+    def transform_each(self, fn: Callable, per_partition: Sequence) -> DaskBackend:
         futures = self._submit(fn, [(arg,) for arg in per_partition])
         _wait(futures)
         return DaskBackend(self.client, futures)

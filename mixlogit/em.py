@@ -268,7 +268,12 @@ class StartReport:
         ``f1 / n``: the share of the ``n`` finished starts (moves excluded: they
         are not independent draws) whose optimum no other start reached. An
         unseen optimum may be better than the best; this is the chance to
-        weigh against the cost of more starts.
+        weigh against the cost of more starts. It sees only what the finished
+        starts found: an optimum whose basin draws a share ``q`` of the starts
+        is missed by all ``n`` with probability ``(1 - q)^n``, and when every
+        start agrees the estimate is 0 whatever ``q`` is (the default portfolio
+        continues three starts, so basins below ~1/3 of the screened
+        candidates' can go unseen; ``budget=`` raises ``n``).
         """
         starts = self._kind("start")
         starts = starts[starts["optimum"] >= 0]

@@ -8,9 +8,9 @@ same name, so statsmodels filters catch them too.
 """
 from __future__ import annotations
 
-import os
 import contextlib
 import contextvars
+import os
 import warnings
 
 from statsmodels.tools import sm_exceptions as _sm

@@ -17,7 +17,6 @@ coefficients ``C`` (K x Lw) hold each class's ``[beta_k, delta]``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from scipy import sparse

@@ -32,6 +32,7 @@ from .data import ChoiceData, CountsData
 from .exceptions import EstimationError, IdentificationWarning, SpecificationError, warn
 from .formula import FormulaSpec
 from .likelihood import CountsLikelihood, LongLikelihood, MixtureLikelihood, estimate
+from .likelihood.constrained import ConstrainedLikelihood, constrain
 from .likelihood.estimate import SWITCH_TOL, sample_optima
 from .likelihood.partitioned import PartitionedData, PartitionedLikelihood
 from .params import ParamLayout
@@ -144,11 +145,11 @@ class MixedMultinomialLogit(ModelBuilders, LikelihoodMethods, LikelihoodModel):
         self.start_sample: int | None = None
 
     @classmethod
-    def _counts_model(cls) -> type["MixedMultinomialLogit"]:
+    def _counts_model(cls) -> type[MixedMultinomialLogit]:
         return CountsMixedMultinomialLogit
 
     @classmethod
-    def _distributed_model(cls) -> type["MixedMultinomialLogit"]:
+    def _distributed_model(cls) -> type[MixedMultinomialLogit]:
         return DistributedMixedMultinomialLogit
 
     # ------------------------------------------------------------ structure
@@ -202,6 +203,8 @@ class MixedMultinomialLogit(ModelBuilders, LikelihoodMethods, LikelihoodModel):
             fixed: Mapping[str, float] | None = None, cov_type: str | None = None,
             cov_kwds: Mapping[str, Any] | None = None, n_jobs: int = 1,
             progress: bool | None = None, disp: bool = False,
+            constraints: Mapping[str, Sequence[int]] | Sequence[str] | None = None,
+            bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
             **start_kwds: Any) -> MixedMultinomialLogitResults:
         """Fit the model by EM from several starts, then polish by Newton.
 
@@ -267,6 +270,19 @@ class MixedMultinomialLogit(ModelBuilders, LikelihoodMethods, LikelihoodModel):
             Progress bar over starts (default: when interactive).
         disp : bool
             Print optimizer messages (direct methods only).
+        constraints : dict or list of str, optional
+            Equality of coefficients (``method="em"`` only):
+            ``{"pf": [1, 2]}`` makes classes 1 and 2 share the coefficient of
+            ``pf``; or strings ``"class1:pf = class2:pf"``. EM and the polish
+            run in the reduced coordinates; the tied parameters get the same
+            standard error (``A cov(phi) A'``) and ``df_model`` counts each
+            group once. Constrained classes keep their numbering.
+        bounds : dict, optional
+            ``{parameter name: (low, high)}`` (``None`` for no bound), e.g.
+            ``{"class1:pf": (None, 0.0)}`` for a non-positive price
+            coefficient (``method="em"`` only). Every EM and Newton step stays
+            feasible; a parameter at an active bound has a NaN standard error
+            with the reason "at its bound" in ``cov_reasons``.
         **start_kwds
             Options of the start strategy (``scale`` of ``"subspace"`` on
             long-format data, ``n_tries`` of ``"mom"``); any other keyword
@@ -308,15 +324,22 @@ class MixedMultinomialLogit(ModelBuilders, LikelihoodMethods, LikelihoodModel):
         >>> fixed = model.fit(n_starts=2, seed=0, fixed={"class2:x1": -1.0})
         >>> float(fixed.params["class2:x1"])
         -1.0
+        >>> tied = model.fit(n_starts=2, seed=0, constraints=["class1:x2 = class2:x2"])
+        >>> bool(tied.params["class1:x2"] == tied.params["class2:x2"])
+        True
         """
         given = dict(method=method, start=start, n_starts=n_starts, seed=seed, tol=tol,
                      maxiter=maxiter, polish=polish, switch_tol=switch_tol, fixed=fixed,
                      cov_type=cov_type, cov_kwds=cov_kwds, n_jobs=n_jobs, progress=progress,
-                     disp=disp)
+                     disp=disp, constraints=constraints, bounds=bounds)
         opts = check_fit_options(given, start_kwds, has_start_params=start_params is not None)
         fixed = check_fixed(fixed)
         rng = np.random.default_rng(opts["seed"])
         lik = self.likelihood(fixed)
+        constrained = constrain(lik, constraints=constraints, bounds=bounds)
+        if constrained is not lik and opts["method"] != "em":
+            raise SpecificationError(f"fit(): constraints and bounds need method='em', not "
+                                     f"{opts['method']!r}")
         start = start_params if start_params is not None else (
             lik.default_start if start is None else start)
         n = 1 if self.k_classes == 1 and isinstance(start, str) else opts["n_starts"]
@@ -327,6 +350,7 @@ class MixedMultinomialLogit(ModelBuilders, LikelihoodMethods, LikelihoodModel):
             raise EstimationError("no start values were produced")
         if start_lik is not lik:  # starts fitted on a sample: its distinct optima go on
             starts = sample_optima(start_lik, starts, tol=opts["tol"], maxiter=opts["maxiter"])
+        lik = constrained  # the starts are the unconstrained model's, made feasible
         if opts["method"] == "em":
             est = estimate(lik, starts, tol=opts["tol"], maxiter=opts["maxiter"],
                            polish=opts["polish"], switch_tol=opts["switch_tol"],
@@ -340,6 +364,8 @@ class MixedMultinomialLogit(ModelBuilders, LikelihoodMethods, LikelihoodModel):
                                               "switch_tol", "n_jobs")}
         options["start"] = start if isinstance(start, str) else "given"
         options["start_sample"] = start_lik.n_units  # decision makers the starts were fitted on
+        if isinstance(lik, ConstrainedLikelihood):  # active bounds held, optimum rechecked
+            lik, est = lik.finish(est)
         return MixedMultinomialLogitResults.from_estimate(
             self, lik, est, cov_type=default_cov_type(self.choice_data, cov_type),
             cov_kwds=dict(cov_kwds or {}),

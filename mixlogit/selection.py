@@ -43,6 +43,8 @@ import numpy as np
 import pandas as pd
 from scipy.linalg import eigh
 
+from ._criteria_plot import plot_criteria
+from ._cross_validation import cross_validate, plan_folds
 from ._parallel import progress as progress_bar
 from .exceptions import SpecificationError
 from .params import ParamLayout
@@ -139,6 +141,13 @@ class ClassSelection:
         One row per K; see :mod:`mixlogit.selection` for the columns.
     results : dict
         K -> MixedMultinomialLogitResults.
+    cv_folds : Series or None
+        With ``cv=``: the fold (0, 1, ...) of each decision maker.
+    cv_loglike_obs : DataFrame or None
+        With ``cv=``: the held-out log-likelihood of each decision maker
+        (rows) for each K (columns), at the estimate fitted without his fold.
+    cv_params : dict or None
+        With ``cv=``: ``(K, fold) -> params`` of the training fits.
 
     Examples
     --------
@@ -156,14 +165,22 @@ class ClassSelection:
 
     table: pd.DataFrame
     results: dict = field(repr=False)
+    cv_folds: pd.Series | None = field(default=None, repr=False)
+    cv_loglike_obs: pd.DataFrame | None = field(default=None, repr=False)
+    cv_params: dict | None = field(default=None, repr=False)
 
-    def best(self, criterion: str = "bic") -> int:
-        """The K with the smallest criterion.
+    def best(self, criterion: str = "bic", *, one_se: bool = False) -> int:
+        """The K with the smallest criterion, or the largest cross-validated log-likelihood.
 
         Parameters
         ----------
         criterion : str
-            ``"aic"``, ``"bic"``, ``"caic"``, ``"sabic"`` or ``"icl"``.
+            ``"aic"``, ``"bic"``, ``"caic"``, ``"sabic"``, ``"icl"``, or ``"cv"``
+            (needs ``select_classes(..., cv=...)``).
+        one_se : bool
+            With ``"cv"``: the smallest K whose ``cv_loglike`` is within one
+            standard error of the largest (the one-standard-error rule, with
+            the paired ``cv_se_diff`` of each K's difference from the best).
 
         Returns
         -------
@@ -182,18 +199,36 @@ class ClassSelection:
         >>> sel.best("bic")
         2
         """
+        ks = self.table.index.to_numpy()
+        if criterion == "cv":
+            if "cv_loglike" not in self.table.columns:
+                raise SpecificationError("best('cv') needs the cross-validated log-likelihood: "
+                                         "run select_classes(..., cv=5)")
+            ll = self.table["cv_loglike"].to_numpy(float)
+            j = int(np.nanargmax(ll))
+            if not one_se:
+                return int(ks[j])
+            se = self.table["cv_se_diff"].to_numpy(float)
+            within = np.flatnonzero(ll >= ll[j] - np.nan_to_num(se))
+            return int(ks[within.min()])
         if criterion not in ("aic", "bic", "caic", "sabic", "icl"):
-            raise SpecificationError(f"criterion={criterion!r}; use aic, bic, caic, sabic or icl")
+            raise SpecificationError(f"criterion={criterion!r}; use aic, bic, caic, sabic, icl "
+                                     "or cv")
+        if one_se:
+            raise SpecificationError("one_se=True applies to best('cv') only")
         values = self.table[criterion].to_numpy(float)
-        return int(self.table.index.to_numpy()[int(np.nanargmin(values))])
+        return int(ks[int(np.nanargmin(values))])
 
-    def plot(self, criteria=("aic", "bic", "caic", "sabic"), *, ax=None):
+    def plot(self, criteria=("aic", "bic", "caic", "sabic"), *, kind: str = "level", ax=None):
         """Criteria against K; stars mark each minimum.
 
         Parameters
         ----------
         criteria : sequence of str
             Columns of :attr:`table` to draw.
+        kind : {"level", "delta"}
+            ``"level"``: the criteria themselves; ``"delta"``: each minus its
+            minimum over K (zero at the chosen K), on one readable scale.
         ax : matplotlib Axes, optional
 
         Returns
@@ -214,68 +249,27 @@ class ClassSelection:
         ...                      builder=mx.MixedMultinomialLogit.from_formula)
         >>> sel.plot().get_xlabel()
         'number of classes K'
+        >>> sel.plot(kind="delta").get_ylabel()
+        'difference from the minimum'
         """
-        return plot_criteria(self.table, criteria=criteria, ax=ax)
+        return plot_criteria(self.table, criteria=criteria, kind=kind, ax=ax)
 
     def __str__(self) -> str:
         cols = ["llf", "n_params", "aic", "bic", "caic", "sabic", "icl", "entropy_r2",
                 "smallest_share", "starts_at_best", "best_start"]
+        cols += [c for c in ("cv_loglike", "cv_se", "cv_se_diff") if c in self.table.columns]
         with pd.option_context("display.width", 160, "display.max_columns", 20):
             body = self.table[cols].round(4).to_string()
+        cv = f", CV {self.best('cv')}" if "cv_loglike" in self.table.columns else ""
         return (f"{body}\nBest K: BIC {self.best('bic')}, CAIC {self.best('caic')}, "
-                f"AIC {self.best('aic')}, SABIC {self.best('sabic')}, ICL {self.best('icl')}")
+                f"AIC {self.best('aic')}, SABIC {self.best('sabic')}, ICL {self.best('icl')}"
+                f"{cv}")
 
     def _repr_html_(self) -> str:  # pragma: no cover - notebook display
         return self.table.to_html()
 
     def __repr__(self) -> str:
         return f"<ClassSelection: K = {list(self.table.index)}, best by BIC {self.best('bic')}>"
-
-
-def plot_criteria(table: pd.DataFrame, *, criteria=("aic", "bic", "caic", "sabic"), ax=None):
-    """Information criteria against the number of classes; the minimum of each is marked.
-
-    Parameters
-    ----------
-    table : DataFrame
-        Indexed by K with one column per criterion (as ``ClassSelection.table``).
-    criteria : sequence of str
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-
-    Examples
-    --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
-    >>> import pandas as pd
-    >>> from mixlogit.selection import plot_criteria
-    >>> table = pd.DataFrame({"aic": [10.0, 8.0, 9.0], "bic": [11.0, 10.0, 12.0]}, index=[1, 2, 3])
-    >>> ax = plot_criteria(table, criteria=("aic", "bic"))
-    >>> ax.get_xlabel()
-    'number of classes K'
-    """
-    if ax is None:
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError("plotting needs matplotlib: pip install 'mixlogit[plot]'") from exc
-        _, ax = plt.subplots()
-    ks = table.index.to_numpy()
-    for i, c in enumerate(criteria):
-        vals = table[c].to_numpy(float)
-        ax.plot(ks, vals, marker="o", color=f"C{i}", label=c.upper())
-        if np.isfinite(vals).any():
-            j = int(np.nanargmin(vals))
-            ax.plot(ks[j], vals[j], marker="*", ms=14, color=f"C{i}")
-    ax.set_xticks(ks)
-    ax.set_xlabel("number of classes K")
-    ax.set_ylabel("criterion (smaller is better)")
-    ax.legend()
-    ax.set_title("Choosing the number of classes")
-    return ax
 
 
 # ------------------------------------------------------------------ inputs
@@ -399,7 +393,8 @@ def select_classes(formula, data: pd.DataFrame | None = None, *, groups: str | N
                    weights: str | None = None, availability: str | None = None,
                    n_starts: int = 10, seed: int | np.random.Generator | None = None,
                    warm_start: bool = True, n_split: int = 2, progress: bool | None = None,
-                   builder: Callable[..., Any] | None = None, **fit_kwds) -> ClassSelection:
+                   builder: Callable[..., Any] | None = None, cv: int | None = None,
+                   **fit_kwds) -> ClassSelection:
     """Fit latent-class logits over a range of K and tabulate the information criteria.
 
     Parameters
@@ -433,6 +428,21 @@ def select_classes(formula, data: pd.DataFrame | None = None, *, groups: str | N
         ``builder(formula, data, k_classes=k, groups=..., panel=..., invariant=...,
         membership=..., weights=..., availability=...) -> model``, for a formula;
         ``mixlogit.select_classes`` passes ``MixedMultinomialLogit.from_formula``.
+    cv : int, optional
+        Also choose K by ``cv``-fold cross-validation over whole decision
+        makers (``panel``, else ``groups``), dealt into folds by ``seed``: each
+        K is refitted on ``cv - 1`` folds (the same start sequence as the full
+        fits) and scored by the log-likelihood of the left-out fold's choices.
+        Adds the columns ``cv_loglike`` (sum over all decision makers, each
+        held out once), ``cv_se`` (its standard error, ``sqrt(N)`` times the
+        standard deviation of the per-decision-maker contributions) and
+        ``cv_se_diff`` (the standard error of ``cv_loglike`` minus that of the
+        best K, paired over decision makers); use ``best("cv")``. Needs a formula
+        with ``data``: the training and held-out models are built on the
+        folds' rows by ``builder``, so a formula term whose coding depends on
+        the rows (patsy's ``center()``/``standardize()``, sampling weights
+        rescaled to mean 1) is recomputed on each subset. Costs ``cv`` more
+        selections. The fits on all rows are the same with or without ``cv``.
     **fit_kwds
         ``tol``, ``maxiter``, ``n_jobs``, ``fixed``, ``cov_type`` for every fit.
 
@@ -456,6 +466,14 @@ def select_classes(formula, data: pd.DataFrame | None = None, *, groups: str | N
     2
     >>> list(sel.table.columns[:4])
     ['llf', 'n_params', 'aic', 'bic']
+
+    Cross-validated choice of K:
+
+    >>> sel = select_classes("choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id",
+    ...                      k_classes=[1, 2], n_starts=2, seed=0, cv=3,
+    ...                      builder=mx.MixedMultinomialLogit.from_formula)
+    >>> sel.best("cv")
+    2
     """
     allowed = {"tol", "maxiter", "n_jobs", "fixed", "cov_type"}
     unknown = sorted(set(fit_kwds) - allowed)
@@ -471,16 +489,44 @@ def select_classes(formula, data: pd.DataFrame | None = None, *, groups: str | N
     build, given_ks = _model_source(formula, data, builder, model_kwds)
     ks = given_ks if given_ks is not None and k_classes == range(1, 7) else _check_k_list(k_classes)
     rng = np.random.default_rng(seed)
+    cv_plan = None
+    if cv is not None:
+        # the folds draw from a spawned stream: the fits on all rows are those without cv=
+        cv_plan = plan_folds(formula, data, builder, model_kwds, cv, rng.spawn(1)[0])
+    fits, rows = _fit_path(build, ks, rng, n_starts=int(n_starts), warm_start=warm_start,
+                           n_split=int(n_split), fit_kwds=fit_kwds, progress=progress,
+                           source="builder" if builder is not None else "the model source")
+    table = pd.DataFrame(rows).set_index("k_classes")
+    if cv_plan is None:
+        return ClassSelection(table=table, results=fits)
+
+    def path(build_k, fold_rng):
+        return _fit_path(build_k, ks, fold_rng, n_starts=int(n_starts), warm_start=warm_start,
+                         n_split=int(n_split), fit_kwds=fit_kwds, progress=False,
+                         source="builder")[0]
+
+    cv_out = cross_validate(cv_plan, ks, path, progress=progress)
+    table["cv_loglike"] = cv_out.loglike.reindex(table.index)
+    table["cv_se"] = cv_out.se.reindex(table.index)
+    table["cv_se_diff"] = cv_out.se_diff.reindex(table.index)
+    return ClassSelection(table=table, results=fits, cv_folds=cv_out.folds,
+                          cv_loglike_obs=cv_out.loglike_obs, cv_params=cv_out.params)
+
+
+def _fit_path(build: Callable[[int], Any], ks: list[int], rng, *, n_starts: int,
+              warm_start: bool, n_split: int, fit_kwds: Mapping[str, Any],
+              progress: bool | None, source: str) -> tuple[dict, list[dict]]:
+    """Fit every K in turn (split starts from the K-1 fit); the fits and the table rows."""
     rows, fits = [], {}
     previous = None
     for k in progress_bar(ks, total=len(ks), show=progress, desc="K"):
         model = build(k)
-        _check_model(model, k, "builder" if builder is not None else "the model source")
+        _check_model(model, k, source)
         starts = _starts_for(model, k, previous if previous is not None
-                             and previous.k_classes == k - 1 else None, n_starts=int(n_starts),
-                             rng=rng, warm_start=warm_start, n_split=int(n_split),
+                             and previous.k_classes == k - 1 else None, n_starts=n_starts,
+                             rng=rng, warm_start=warm_start, n_split=n_split,
                              fixed=fit_kwds.get("fixed"))
         res, caught = _fit_one(model, starts, fit_kwds)
         fits[k] = previous = res
         rows.append(_table_row(k, res, [origin for origin, _ in starts], caught))
-    return ClassSelection(table=pd.DataFrame(rows).set_index("k_classes"), results=fits)
+    return fits, rows

@@ -50,12 +50,12 @@ def test_help_in_a_subprocess():
     proc = subprocess.run([sys.executable, "-m", "mixlogit", "--help"], capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    for command in ("demo", "fit", "select", "datasets"):
+    for command in ("demo", "fit", "select", "predict", "datasets"):
         assert command in proc.stdout
     assert proc.stderr == ""
 
 
-@pytest.mark.parametrize("command", ["fit", "select", "demo", "datasets"])
+@pytest.mark.parametrize("command", ["fit", "select", "demo", "predict", "datasets"])
 def test_help_of_every_command(command, capsys):
     assert main([command, "--help"]) == 0
     out, _ = capsys.readouterr()
@@ -636,3 +636,168 @@ def test_sampling_weights_from_the_command_line(electricity_csv, tmp_path, capsy
                                                   k_classes=1).fit()
     assert doc["model"]["weights_kind"] == "sampling"
     assert doc["fit"]["bic"] == pytest.approx(plain.bic, rel=1e-8)
+
+
+# -------------------------------------------------------------------- predict
+def _mixture_by_hand(res, scenario, terms):
+    """sum_k pi_k softmax_situation(X beta_k) and the per-class softmax, by a loop."""
+    K = res.k_classes
+    betas = np.array([[res.params[f"class{k + 1}:{t}"] for t in terms] for k in range(K)])
+    shares = res.class_shares.to_numpy()
+    per_class = np.zeros((len(scenario), K))
+    for _, rows in scenario.groupby("chid").groups.items():
+        X = scenario.loc[rows, terms].to_numpy(float)
+        for k in range(K):
+            e = np.exp(X @ betas[k] - (X @ betas[k]).max())
+            per_class[scenario.index.get_indexer(rows), k] = e / e.sum()
+    return per_class @ shares, per_class
+
+
+@pytest.fixture(scope="module")
+def saved_fit(electricity_csv, tmp_path_factory):
+    path, df = electricity_csv
+    folder = tmp_path_factory.mktemp("predict")
+    pkl = str(folder / "results.pkl")
+    status = main(["fit", path, "--formula", "choice ~ pf + cl + loc - 1", "--groups", "chid",
+                   "--panel", "id", "--classes", "2", "--starts", "2", "--quiet",
+                   "--save", pkl])
+    assert status == 0
+    first = df["chid"].unique()[:5]
+    scenario = df[df["chid"].isin(first)].drop(columns="choice").reset_index(drop=True)
+    scenario["pf"] = scenario["pf"] * 1.1                     # a price change: a new scenario
+    scen = str(folder / "scenario.csv")
+    scenario.to_csv(scen, index=False)
+    return pkl, scen, pd.read_csv(scen), folder
+
+
+def test_predict_writes_the_mixture_probabilities(saved_fit, capsys):
+    pkl, scen, scenario, folder = saved_fit
+    out = str(folder / "pred.csv")
+    assert main(["predict", pkl, scen, "--output", out]) == 0
+    assert "wrote" in capsys.readouterr().err
+    got = pd.read_csv(out)
+    res = mx.MixedMultinomialLogitResults.load(pkl)
+    assert list(got.columns) == list(scenario.columns) + ["probability"]
+    pd.testing.assert_frame_equal(got[scenario.columns], scenario, check_dtype=False)
+    np.testing.assert_allclose(got["probability"], res.predict(scenario), rtol=1e-12)
+    mix, _ = _mixture_by_hand(res, scenario, ["pf", "cl", "loc"])
+    np.testing.assert_allclose(got["probability"], mix, rtol=1e-10)
+    np.testing.assert_allclose(got.groupby("chid")["probability"].sum(), 1.0)
+
+
+def test_predict_by_class_and_to_standard_output(saved_fit, capsys):
+    import io as _io
+
+    pkl, scen, scenario, folder = saved_fit
+    res = mx.MixedMultinomialLogitResults.load(pkl)
+    _, per_class = _mixture_by_hand(res, scenario, ["pf", "cl", "loc"])
+    out = str(folder / "pred.tsv")
+    assert main(["predict", pkl, scen, "--kind", "class", "-o", out]) == 0
+    got = pd.read_csv(out, sep="\t")
+    np.testing.assert_allclose(got[["class1", "class2"]], per_class, rtol=1e-10)
+    np.testing.assert_allclose(got[["class1", "class2"]],
+                               res.predict(scenario, kind="class"), rtol=1e-12)
+    capsys.readouterr()
+    assert main(["predict", pkl, scen]) == 0
+    printed = pd.read_csv(_io.StringIO(capsys.readouterr().out))
+    np.testing.assert_allclose(printed["probability"], per_class @ res.class_shares.to_numpy(),
+                               rtol=1e-10)
+
+
+def test_predict_of_a_counts_model(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    feats = pd.DataFrame(rng.normal(size=(20, 2)), columns=["a", "b"])
+    counts = rng.multinomial(2000, np.full(20, 1 / 20))
+    res = mx.MixedMultinomialLogit.from_counts(counts, feats, k_classes=1).fit()
+    pkl = str(tmp_path / "counts.pkl")
+    res.save(pkl)
+    new = feats.iloc[:6] + 0.5
+    new.to_csv(tmp_path / "cands.csv", index=False)
+    assert main(["predict", pkl, str(tmp_path / "cands.csv"), "-o",
+                 str(tmp_path / "p.csv")]) == 0
+    got = pd.read_csv(tmp_path / "p.csv")["probability"].to_numpy()
+    u = new.to_numpy() @ np.array([res.params["class1:a"], res.params["class1:b"]])
+    np.testing.assert_allclose(got, np.exp(u) / np.exp(u).sum(), rtol=1e-10)
+
+
+def test_predict_errors_are_one_line(saved_fit, electricity_csv, tmp_path, capsys):
+    import pickle
+
+    pkl, scen, scenario, folder = saved_fit
+    assert_one_line_error(capsys, main(["predict", str(tmp_path / "none.pkl"), scen]),
+                          "no such file")
+    assert_one_line_error(capsys, main(["predict", electricity_csv[0], scen]),
+                          "not a mixlogit results file")
+    with open(tmp_path / "dict.pkl", "wb") as fh:
+        pickle.dump({"a": 1}, fh)
+    assert_one_line_error(capsys, main(["predict", str(tmp_path / "dict.pkl"), scen]),
+                          "holds a dict")
+    scenario.drop(columns="pf").to_csv(tmp_path / "nopf.csv", index=False)
+    assert_one_line_error(capsys, main(["predict", pkl, str(tmp_path / "nopf.csv")]),
+                          "SCENARIO", "pf")
+    scenario.drop(columns="chid").to_csv(tmp_path / "nochid.csv", index=False)
+    assert_one_line_error(capsys, main(["predict", pkl, str(tmp_path / "nochid.csv")]),
+                          "chid")
+    assert_one_line_error(capsys, main(["predict", pkl, scen, "-o", str(tmp_path / "p.xlsx")]),
+                          "unknown extension")
+    assert_one_line_error(capsys, main(["predict", pkl, scen, "--kind", "share"]), "--kind")
+    assert_one_line_error(capsys, main(["predict", pkl]), "SCENARIO")
+    # --save into a missing folder fails before the fit
+    assert_one_line_error(capsys, main(fit_args(electricity_csv[0], "--classes", "1", "--save",
+                                                str(tmp_path / "no" / "r.pkl"))), "--save")
+
+
+def test_predict_refuses_results_of_an_array_model(tmp_path, capsys):
+    sim = mx.datasets.simulate.simulate_panel(
+        n_decision_makers=30, n_situations=3, n_alternatives=3, betas=[[1.0, -1.0]],
+        shares=[1.0], seed=0)
+    res = mx.MixedMultinomialLogit(sim.data["choice"], sim.data[["x1", "x2"]],
+                                   groups=sim.data["chid"], k_classes=1).fit()
+    res.save(tmp_path / "arr.pkl")
+    sim.data.to_csv(tmp_path / "s.csv", index=False)
+    assert_one_line_error(capsys, main(["predict", str(tmp_path / "arr.pkl"),
+                                        str(tmp_path / "s.csv")]), "arrays")
+
+
+def test_select_with_cross_validation_matches_python(electricity_csv, tmp_path, capsys):
+    path, df = electricity_csv
+    out = str(tmp_path / "sel.csv")
+    args = ["select", path, "--formula", "choice ~ pf + cl + loc - 1", "--groups", "chid",
+            "--panel", "id", "--classes", "1-2", "--starts", "2", "--seed", "3", "--cv", "3"]
+    assert main([*args, "--output", out]) == 0
+    assert "CV " in capsys.readouterr().out
+    got = pd.read_csv(out).set_index("k_classes")
+    sel = mx.select_classes("choice ~ pf + cl + loc - 1", df, groups="chid", panel="id",
+                            k_classes=[1, 2], n_starts=2, seed=3, cv=3)
+    np.testing.assert_allclose(got[["cv_loglike", "cv_se", "cv_se_diff"]],
+                               sel.table[["cv_loglike", "cv_se", "cv_se_diff"]], rtol=1e-8)
+    assert (got["cv_loglike"] < got["llf"]).all()       # held out fits worse than in sample
+    assert_one_line_error(capsys, main([*args[:-1], "1"]), "--cv", "folds >= 2")
+
+
+def test_predict_with_membership_covariates(tmp_path, capsys):
+    sim = mx.datasets.simulate_panel(n_decision_makers=120, n_situations=5, n_alternatives=3,
+                                     betas=[[1.5, -1.0], [-1.0, 1.0]], shares=[0.5, 0.5],
+                                     membership=([[0.0], [1.0]], ["income"]), seed=4)
+    sim.data.to_csv(tmp_path / "sim.csv", index=False)
+    pkl = str(tmp_path / "m.pkl")
+    assert main(["fit", str(tmp_path / "sim.csv"), "--formula", "choice ~ x1 + x2 - 1",
+                 "--groups", "chid", "--panel", "id", "--classes", "2", "--membership",
+                 "~ income", "--starts", "2", "--quiet", "--save", pkl]) == 0
+    scen = sim.data[sim.data["id"] <= 3].drop(columns="choice").reset_index(drop=True)
+    scen.to_csv(tmp_path / "scen.csv", index=False)
+    assert main(["predict", pkl, str(tmp_path / "scen.csv"), "-o", str(tmp_path / "p.csv")]) == 0
+    got = pd.read_csv(tmp_path / "p.csv")["probability"].to_numpy()
+    res = mx.MixedMultinomialLogitResults.load(pkl)
+    p = res.params
+    expect = np.empty(len(scen))
+    for _, rows in scen.groupby("chid").groups.items():
+        sit = scen.loc[rows]
+        z = p["membership:class2:Intercept"] + p["membership:class2:income"] * sit["income"].iloc[0]
+        pi = np.array([1.0, np.exp(z)]) / (1 + np.exp(z))
+        mix = 0.0
+        for k in (1, 2):
+            u = sit[["x1", "x2"]].to_numpy() @ np.array([p[f"class{k}:x1"], p[f"class{k}:x2"]])
+            mix = mix + pi[k - 1] * np.exp(u) / np.exp(u).sum()
+        expect[scen.index.get_indexer(rows)] = mix
+    np.testing.assert_allclose(got, expect, rtol=1e-10)

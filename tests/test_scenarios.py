@@ -411,3 +411,13 @@ def test_scenarios_after_remove_data():
                                                                 sim.data))
     with pytest.raises(SpecificationError, match="pass newdata"):
         res.predict_shares()
+
+
+def test_consumer_surplus_roys_identity(fitted):
+    """A small rise of alternative 1's price lowers the surplus by its probability (Roy)."""
+    df, model, res, new = fitted
+    eps = 1e-5
+    dearer = new.assign(x1=new["x1"] + eps * (new["alt"] == 1))
+    change = res.consumer_surplus(dearer, base=new, price="x1")
+    p1 = res.predict(new).to_numpy()[new["alt"].to_numpy() == 1].mean()
+    assert abs(change.loc["population", "estimate"] / eps + p1) < 1e-4

@@ -422,3 +422,52 @@ def test_report_distinct_by_parameters():
     assert rep.n_distinct == 1 and rep.n_distinct_params == 2
     assert rep.table["distance"].iloc[1] == pytest.approx(0.0, abs=1e-12)
     assert rep.table["distance"].iloc[2] == pytest.approx(1.0 / 2.0)
+
+
+def test_short_keeps_the_best_screened_candidates(panel_k3):
+    """Brute force: screen the same candidates by hand, keep the top two."""
+    from mixlogit.starts.search import _partition_candidates
+
+    _, model = panel_k3
+    lik = model.likelihood()
+    got = make_starts(lik, "short", 2, np.random.default_rng(9), n_candidates=8, n_iter=4)
+    cands = _partition_candidates(lik, 8, np.random.default_rng(9))
+    finals = []
+    for origin, theta in cands:  # EM by hand: 4 generalized EM steps each
+        estep, mstep = lik.make_steps()
+        llf, ev = estep(theta)
+        for _ in range(4):
+            theta = mstep(theta, ev)
+            llf, ev = estep(theta)
+        finals.append((llf, origin, theta))
+    finals.sort(key=lambda t: -t[0])
+    assert [o for o, _ in got] == [f"short: {o}" for _, o, _ in finals[:2]]
+    np.testing.assert_allclose(got[0][1], finals[0][2], rtol=1e-12, atol=1e-12)
+
+
+def test_moves_from_the_global_optimum_are_rejected(panel_k3):
+    """From the truth-started optimum no move can improve: one round, best unchanged."""
+    sim, model = panel_k3
+    lik = model.likelihood()
+    est = estimate(lik, [("truth", model.layout.pack(sim.betas,
+                                                     gamma=np.log(sim.shares)[:, None]))])
+    runs, _ = improve(lik, est.best_run, est.evaluation.posteriors, np.random.default_rng(0))
+    assert len(runs) == 1  # the round did not improve, so the search stopped
+    assert runs[0].llf <= est.llf + 1e-7 * abs(est.llf)
+
+
+def test_portfolio_on_a_constrained_likelihood_keeps_the_ties(panel_k3):
+    """A wrapper that cannot be refitted per class: partitions and perturbations only, and the
+    tie holds; the optimum is at least the one EM reaches from the same partitions alone."""
+    from mixlogit.likelihood.constrained import ConstrainedLikelihood
+
+    _, model = panel_k3
+    names = model.layout.param_names
+    i, j = names.index("class1:x3"), names.index("class2:x3")
+    lik = ConstrainedLikelihood(model.likelihood(), ties=[[i, j]])
+    est = run_portfolio(lik, rng=0, budget=200)
+    assert est.params[i] == est.params[j]
+    assert {o.split()[0] for o in est.report.table["origin"]} <= {"partition", "move:"}
+    assert est.llf == pytest.approx(lik.loglike(est.params), rel=1e-12)
+    plain = estimate(lik, make_starts(lik, "partition", 3, np.random.default_rng(0)))
+    assert est.llf >= plain.llf - 1e-6 * abs(plain.llf)

@@ -35,8 +35,9 @@ line search (:func:`backtrack`), the Newton direction, the EM step template
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -204,6 +205,27 @@ class MixtureLikelihood(abc.ABC):
         """Number of units N (rows of ``posteriors`` and ``score_obs``)."""
         return int(self.data.weights.shape[0])
 
+    @property
+    def classes_exchangeable(self) -> bool:
+        """Whether the classes may be relabelled (canonical order): no fixed class-specific or
+        membership term (a constrained likelihood adds its ties and bounds)."""
+        return self.layout.classes_exchangeable(self.fixed_mask)
+
+    @property
+    def tied_to(self) -> np.ndarray:
+        """The position whose value each position copies (itself: no equality constraints)."""
+        return np.arange(self.layout.n_params)
+
+    @property
+    def n_restrictions(self) -> int:
+        """Equality restrictions besides the fixed parameters (0: none)."""
+        return 0
+
+    def expand_covariance(self, cov: np.ndarray) -> tuple[np.ndarray, dict[int, str]]:
+        """The covariance over all positions from the one over the free coordinates (NaN
+        elsewhere), and reasons of positions left NaN: unchanged here, no reasons."""
+        return cov, {}
+
     def apply_fixed(self, params: np.ndarray) -> np.ndarray:
         """A copy of ``params`` with the fixed positions set to their values."""
         params = np.array(params, dtype=float)
@@ -256,7 +278,7 @@ class MixtureLikelihood(abc.ABC):
         """Each class's choice probability of every row (long) or candidate (counts), (n, K)."""
 
     @abc.abstractmethod
-    def reweighted(self, weights: np.ndarray) -> "MixtureLikelihood":
+    def reweighted(self, weights: np.ndarray) -> MixtureLikelihood:
         """The same likelihood with other unit weights (a bootstrap replicate)."""
 
     # ------------------------------------------------------------- shared
@@ -265,7 +287,7 @@ class MixtureLikelihood(abc.ABC):
         return self.evaluate(params).llf
 
     def start_likelihood(self, *, max_units: int | None = None, seed: int = 0
-                         ) -> "MixtureLikelihood":
+                         ) -> MixtureLikelihood:
         """The likelihood start strategies run on: this one, or a sample of its units.
 
         Implementations over very large or distributed data return the

@@ -49,8 +49,9 @@ from ..exceptions import SpecificationError
 __all__ = ["DiffBlock", "BlockLayout", "PassResult", "block_layout", "fused_pass",
            "resolve_engine", "BLOCK_ROWS", "NUMBA_MIN_ROWS", "ENGINES", "single_thread_blas"]
 
-#: rows (situation x alternative) per block of whole decision makers (cache-sized)
-BLOCK_ROWS = 1 << 14
+#: rows (situation x alternative) per block of whole decision makers (cache-sized; of
+#: 2**11..2**16 at 4e6 rows, 2**12-2**13 were fastest for both engines)
+BLOCK_ROWS = 1 << 13
 #: data up to this many rows form one block (per-call overhead dominates there)
 SINGLE_BLOCK_ROWS = 1 << 15
 #: ``engine="auto"`` uses the compiled kernel from this many rows on: below it the

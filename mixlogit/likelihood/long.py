@@ -136,7 +136,7 @@ class LongLikelihood(MixtureLikelihood):
 
     def evaluate(self, params, order: int = 0, state: PassResult | None = None) -> Evaluation:
         """Log-likelihood (order 0), plus scores (1), plus Hessian (2)."""
-        params = np.asarray(params, dtype=float)
+        params = np.array(params, dtype=float)  # a copy: the evaluation may be memoised
         memo = self._memo
         if memo is not None and memo[0] == params.tobytes():
             return memo[1]

@@ -39,8 +39,9 @@ EM step (the same generalized EM step as the single-process likelihood):
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -160,10 +161,10 @@ class LocalBackend:
     def map_each(self, fn: Callable, per_partition: Sequence) -> list:
         return [fn(part, arg) for part, arg in zip(self.partitions, per_partition)]
 
-    def transform(self, fn: Callable, *args) -> "LocalBackend":
+    def transform(self, fn: Callable, *args) -> LocalBackend:
         return LocalBackend(self.map(fn, *args))
 
-    def transform_each(self, fn: Callable, per_partition: Sequence) -> "LocalBackend":
+    def transform_each(self, fn: Callable, per_partition: Sequence) -> LocalBackend:
         return LocalBackend([fn(part, arg) for part, arg in zip(self.partitions, per_partition)])
 
 
@@ -212,7 +213,7 @@ class PartitionedData:
     def n_partitions(self) -> int:
         return int(self.units_per_partition.shape[0])
 
-    def with_weights(self, weights: np.ndarray) -> "PartitionedData":
+    def with_weights(self, weights: np.ndarray) -> PartitionedData:
         raise NotImplementedError("reweight through PartitionedLikelihood.reweighted")
 
 
@@ -330,7 +331,7 @@ class PartitionedLikelihood(MixtureLikelihood):
 
     # ----------------------------------------------------------- building
     @classmethod
-    def split(cls, likelihood: LongLikelihood, n_partitions: int) -> "PartitionedLikelihood":
+    def split(cls, likelihood: LongLikelihood, n_partitions: int) -> PartitionedLikelihood:
         """A local partitioned copy of a long-form likelihood (decision makers in contiguous runs)."""
         d = likelihood.data
         N = d.n_decision_makers
@@ -374,7 +375,7 @@ class PartitionedLikelihood(MixtureLikelihood):
     def loglike(self, params) -> float:
         return float(sum(self.backend.map(_loglike_part, np.asarray(params, dtype=float))))
 
-    def reweighted(self, weights: np.ndarray) -> "PartitionedLikelihood":
+    def reweighted(self, weights: np.ndarray) -> PartitionedLikelihood:
         weights = np.asarray(weights, dtype=float)
         new_parts = self.backend.transform_each(_set_weights, self._split_units(weights))
         data = PartitionedData(

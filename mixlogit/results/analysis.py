@@ -15,7 +15,13 @@ import pandas as pd
 
 from ..bootstrap import bootstrap as run_bootstrap
 from ..diagnostics import entropy_r2, identifiability
-from .plotting import plot_class_shares, plot_coefficients
+from .plotting import (
+    plot_class_shares,
+    plot_coefficient_panels,
+    plot_coefficients,
+    plot_posteriors,
+    plot_wtp,
+)
 from .postestimation import classification_table, elasticities, individual_params, wtp
 from .state import FitState
 
@@ -316,3 +322,68 @@ class AnalysisMixin:
         ['x1', 'x2']
         """
         return plot_coefficients(self._labelled(), alpha=alpha, terms=terms, ax=ax)
+
+    def plot_coefficient_panels(self, *, alpha: float = 0.05, terms=None, standardize=False,
+                                ncols: int | None = None, figsize=None, fig=None):
+        """Faceted coefficient plot, one panel per term; see
+        :func:`mixlogit.results.plotting.plot_coefficient_panels`.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(
+        ...     n_decision_makers=100, n_situations=6, n_alternatives=3,
+        ...     betas=[[1.5, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+        >>> res = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id",
+        ...     k_classes=2).fit(n_starts=2, seed=0)
+        >>> [ax.get_title() for ax in res.plot_coefficient_panels(standardize="se").axes]
+        ['x1', 'x2']
+        """
+        return plot_coefficient_panels(self._labelled(), alpha=alpha, terms=terms,
+                                       standardize=standardize, ncols=ncols, figsize=figsize,
+                                       fig=fig)
+
+    def plot_wtp(self, price: str, *, attributes=None, alpha: float = 0.05,
+                 ncols: int | None = None, figsize=None, fig=None):
+        """Willingness to pay per class and for the population, with intervals; see
+        :func:`mixlogit.results.plotting.plot_wtp`.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import mixlogit as mx
+        >>> df = mx.datasets.electricity.load()
+        >>> res = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ pf + cl + loc - 1", df, groups="chid", panel="id",
+        ...     k_classes=1).fit()
+        >>> [ax.get_title() for ax in res.plot_wtp("pf").axes]
+        ['cl', 'loc']
+        """
+        return plot_wtp(self._labelled(), price, attributes=attributes, alpha=alpha,
+                        ncols=ncols, figsize=figsize, fig=fig)
+
+    def plot_posteriors(self, *, kind: str = "max", bins: int = 20, ax=None, fig=None,
+                        figsize=None):
+        """Histograms of the posterior class probabilities; see
+        :func:`mixlogit.results.plotting.plot_posteriors`.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(
+        ...     n_decision_makers=100, n_situations=6, n_alternatives=3,
+        ...     betas=[[1.5, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+        >>> res = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id",
+        ...     k_classes=2).fit(n_starts=2, seed=0)
+        >>> res.plot_posteriors().get_xlabel()
+        'largest posterior class probability'
+        """
+        return plot_posteriors(self._labelled(), kind=kind, bins=bins, ax=ax, fig=fig,
+                               figsize=figsize)

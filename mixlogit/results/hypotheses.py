@@ -32,6 +32,7 @@ from patsy import DesignInfo, PatsyError
 from scipy import stats
 
 from ..exceptions import SpecificationError
+from ..likelihood.constrained import ConstrainedLikelihood
 from .wrapper import unwrap
 
 __all__ = ["LRTestResult", "parameter_aliases", "translate_constraint", "linear_constraint",
@@ -153,17 +154,30 @@ def _nested(small: Any, big: Any) -> str | None:
     return None
 
 
+def _n_estimated(res: Any) -> int:
+    """Estimated parameters: not fixed, each group of tied parameters counted once."""
+    lik = res.fit_state.likelihood
+    ties = lik.n_restrictions if isinstance(lik, ConstrainedLikelihood) else 0
+    return int((~np.asarray(res.fixed_mask, bool)).sum()) - int(ties)
+
+
 def nested_lr_test(res: Any, other: Any) -> LRTestResult:
-    """LR test between two results objects, either order; see ``lr_test`` on the results."""
+    """LR test between two results objects, either order; see ``lr_test`` on the results.
+
+    The degrees of freedom are the difference in estimated parameters: fixed
+    parameters are not estimated and a group of parameters tied by
+    ``fit(constraints=...)`` is estimated once.
+    """
     other = unwrap(other)
-    if res.df_model == other.df_model:
+    n_res, n_other = _n_estimated(res), _n_estimated(other)
+    if n_res == n_other:
         raise SpecificationError(
-            f"both fits have {res.df_model} free parameters: an LR test needs one fit nested in "
+            f"both fits have {n_res} free parameters: an LR test needs one fit nested in "
             "the other with fewer free parameters")
-    small, big = (res, other) if res.df_model < other.df_model else (other, res)
+    small, big = (res, other) if n_res < n_other else (other, res)
     why = _nested(small, big)
     if why is not None:
         raise SpecificationError(f"lr_test: the fits are not nested: {why}")
     stat = 2.0 * (big.llf - small.llf)
-    df = int(big.df_model - small.df_model)
+    df = abs(n_res - n_other)
     return LRTestResult(statistic=float(stat), df=df, pvalue=float(stats.chi2.sf(stat, df)))

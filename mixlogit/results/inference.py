@@ -302,7 +302,7 @@ class InferenceMixin(LikelihoodModelResults):
     @property
     def df_model(self) -> int:
         """Number of free (estimated) parameters."""
-        return int((~np.asarray(self.fixed_mask)).sum())
+        return int((~np.asarray(self.fixed_mask)).sum()) - self.fit_state.likelihood.n_restrictions
 
     @property
     def df_resid(self) -> float:

@@ -100,7 +100,7 @@ def population_moments(results, *, alpha: float = 0.05) -> PopulationMoments:
     J = C.T @ Js                                         # (Lj, d): through the shares
     for k in range(lay.k_classes):
         J[np.arange(C.shape[1]), lay.class_design_index(k)] += s[k]
-    J[:, ~state.free] = 0.0
+    J = state.reduce_jacobian(J)
     names = list(lay.exog_names) + list(lay.invariant_names)
     index = pd.Index(names, name="term")
     mean = delta_method(mu, J, np.asarray(results.normalized_cov_params, float),

@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..bootstrap import bootstrap as run_bootstrap
 from ..covariance import get_covariance
@@ -22,9 +21,9 @@ from ..likelihood import Estimate, MixtureLikelihood
 from .analysis import AnalysisMixin
 from .inference import InferenceMixin
 from .persistence import PersistenceMixin
+from .postestimation import delta_method
 from .scenario_methods import ScenarioMixin
 from .state import FitState
-from .postestimation import delta_method
 from .summary import build_summary, summary_frame
 from .wrapper import MixedMultinomialLogitResultsWrapper
 
@@ -91,7 +90,7 @@ class MixedMultinomialLogitResults(PersistenceMixin, ScenarioMixin, AnalysisMixi
         params = est.params
         ev = est.evaluation
         reordered = False
-        if lay.k_classes > 1 and lay.classes_exchangeable(likelihood.fixed_mask):
+        if lay.k_classes > 1 and likelihood.classes_exchangeable:
             share = likelihood.weights @ np.exp(ev.log_shares)
             order = np.argsort(-share, kind="stable")
             if np.any(order != np.arange(lay.k_classes)):
@@ -160,10 +159,12 @@ class MixedMultinomialLogitResults(PersistenceMixin, ScenarioMixin, AnalysisMixi
         for j in reasons:
             cov[free_pos[j], :] = np.nan
             cov[:, free_pos[j]] = np.nan
+        cov, held = self.fit_state.likelihood.expand_covariance(cov)
         self.normalized_cov_params = cov
-        names = [self.param_names[free_pos[j]] for j in sorted(reasons)]
-        self.cov_reasons = pd.Series([reasons[j] for j in sorted(reasons)], index=names,
-                                     dtype=object, name="reason")
+        by_name = {self.param_names[free_pos[j]]: reasons[j] for j in sorted(reasons)}
+        by_name.update({self.param_names[i]: held[i] for i in sorted(held)})
+        self.cov_reasons = pd.Series(list(by_name.values()), index=list(by_name), dtype=object,
+                                     name="reason")
 
     def decision_maker_column(self, column: str) -> np.ndarray:
         """One value per decision maker of a data column constant within decision makers.

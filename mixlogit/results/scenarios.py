@@ -105,7 +105,7 @@ def share_jacobian(results, theta, D: ScenarioDesign, codes, n_groups: int, kind
             J[:, block] += B @ ((wr * m[:, j] * (P[:, j] - Pmix))[:, None] * Zr)
     else:
         J += _posterior_term(results, theta, D, P, wr, codes, n_groups, m_dm)
-    J[:, ~results.fit_state.free] = 0.0
+    J = results.fit_state.reduce_jacobian(J)
     return shares, J
 
 

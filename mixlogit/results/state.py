@@ -46,7 +46,8 @@ class DetachedLikelihood:
     ([True, True], 'long')
     """
 
-    KEPT = ("layout", "fixed_mask", "fixed_values", "free", "form")
+    KEPT = ("layout", "fixed_mask", "fixed_values", "free", "form", "classes_exchangeable",
+            "n_restrictions", "tied_to")
 
     def __init__(self, likelihood: MixtureLikelihood):
         for name in self.KEPT:
@@ -156,6 +157,16 @@ class FitState:
         """Information, per-unit scores and weights over the free parameters (with their
         names and reference curvature: :meth:`CovarianceInputs.from_evaluation`)."""
         return CovarianceInputs.from_evaluation(self.likelihood, self.evaluation)
+
+    def reduce_jacobian(self, jacobian: np.ndarray) -> np.ndarray:
+        """A Jacobian ``dg/dtheta`` (m, d) as the derivative with respect to the free
+        coordinates, at their positions: the columns of tied copies are added to their
+        representative (``J A``), the other non-free columns are zero."""
+        J = np.asarray(jacobian, float)
+        out = np.zeros_like(J)
+        np.add.at(out.T, np.asarray(self.likelihood.tied_to), J.T)
+        out[:, ~self.free] = 0.0
+        return out
 
     def share_jacobian(self) -> tuple[np.ndarray, np.ndarray]:
         """Average class shares and their Jacobian with respect to the full parameter vector."""

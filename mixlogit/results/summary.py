@@ -197,7 +197,7 @@ def _notes(res, lay, alpha) -> list[str]:
     if problem is not None:
         notes.append(f"Not converged: {problem}.")
     if lay.k_classes > 1:
-        if res.fit_state.reordered or lay.classes_exchangeable(res.fit_state.likelihood.fixed_mask):
+        if res.fit_state.reordered or res.fit_state.likelihood.classes_exchangeable:
             notes.append("Classes are ordered by share, largest first.")
         else:
             notes.append("Classes keep their numbering (fixed class-specific terms).")

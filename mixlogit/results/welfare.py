@@ -148,7 +148,7 @@ def _surplus(results, theta, D, p: int):
         block = slice(lay.membership_slice.start + (j - 1) * Lz,
                       lay.membership_slice.start + j * Lz)
         J[K, block] += (w * pi[:, j] * (cs[:, j] - cs_mix)) @ Zs
-    J[:, ~results.fit_state.free] = 0.0
+    J = results.fit_state.reduce_jacobian(J)
     return values, J
 
 
@@ -288,7 +288,7 @@ def wtp_at(results, newdata, price: str, attributes=None, *, alpha: float = 0.05
     Jpop = np.einsum("k,kad->ad", sbar, J) + values.T @ Js
     allv = np.r_[values.ravel(), pop] if K > 1 else values.ravel()
     allJ = np.vstack([J.reshape(-1, d), Jpop]) if K > 1 else J.reshape(-1, d)
-    allJ[:, ~results.fit_state.free] = 0.0
+    allJ = results.fit_state.reduce_jacobian(allJ)
     index = [(c, a) for c in lay.class_names for a in attributes]
     index += [("population", a) for a in attributes] if K > 1 else []
     out = delta_method(allv, allJ, np.asarray(results.normalized_cov_params, float), alpha=alpha,

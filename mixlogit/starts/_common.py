@@ -28,6 +28,26 @@ NEWTON_COST = 3.0
 CLASS_STEP_COST = 1.0
 
 
+def rebuild(likelihood: MixtureLikelihood, layout: ParamLayout, mask=None, values=None
+            ) -> MixtureLikelihood:
+    """The likelihood's own class on the same data with another layout.
+
+    Raises
+    ------
+    SpecificationError
+        For a wrapper whose constructor takes more than data and layout (a
+        constrained likelihood): the strategies that change the number of
+        classes do not apply to it.
+    """
+    try:
+        return type(likelihood)(likelihood.data, layout, mask, values)
+    except TypeError as exc:
+        raise SpecificationError(
+            f"this start strategy refits the data with another number of classes, which a "
+            f"{type(likelihood).__name__} cannot be rebuilt for; use start='partition' or "
+            "start='short'") from exc
+
+
 def with_classes(likelihood: MixtureLikelihood, k_classes: int) -> MixtureLikelihood:
     """The same data and class-invariant fixed values with ``k_classes`` classes.
 
@@ -53,7 +73,7 @@ def with_classes(likelihood: MixtureLikelihood, k_classes: int) -> MixtureLikeli
     new_inv = np.arange(new.invariant_slice.start, new.invariant_slice.stop)
     mask[new_inv] = likelihood.fixed_mask[inv]
     values[new_inv] = likelihood.fixed_values[inv]
-    return type(likelihood)(likelihood.data, new, mask, values)
+    return rebuild(likelihood, new, mask, values)
 
 
 def share_logits(layout: ParamLayout, totals: np.ndarray) -> np.ndarray:
@@ -95,7 +115,7 @@ def class_scores(likelihood: MixtureLikelihood, params: np.ndarray, k: int,
     lay = likelihood.layout
     u = lay.unpack(params)
     one = ParamLayout(1, lay.exog_names, lay.invariant_names, lay.membership_names)
-    lik1 = type(likelihood)(likelihood.data, one)
+    lik1 = rebuild(likelihood, one)
     theta = one.pack(u.betas[k:k + 1], u.delta)
     ev = lik1.evaluate(theta, order=1)
     L = lay.k_exog

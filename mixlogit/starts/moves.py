@@ -23,6 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..em import EMRun
+from ..exceptions import SpecificationError
 from ..likelihood import MixtureLikelihood
 from ..likelihood.estimate import estimate
 from ._common import class_spread, cost, share_logits, short_runs, start_from_weights
@@ -142,7 +143,10 @@ def improve(likelihood: MixtureLikelihood, best: EMRun, posteriors: np.ndarray,
     for _ in range(max_rounds):
         if K < 2 or spent + last_round > budget:
             break
-        cands = merge_split_moves(likelihood, best.params, posteriors, n_moves=n_moves)
+        try:
+            cands = merge_split_moves(likelihood, best.params, posteriors, n_moves=n_moves)
+        except SpecificationError:  # a wrapper that cannot be rebuilt per class
+            cands = []
         cands.append(perturbation_move(likelihood, best.params, posteriors, rng))
         screened = short_runs(likelihood, cands, screen_iter, n_jobs=n_jobs)
         order = _best_first(screened)[:n_continue]

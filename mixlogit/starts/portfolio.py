@@ -8,7 +8,7 @@ portfolio mixes them and lets the likelihood choose:
 
 1. **Candidates.** Both forms: one split of each class of the (K-1)-class
    solution reached by the split path (:func:`~mixlogit.starts.search.split_path`),
-   up to a third of the candidates. Long form, the rest: k-means of individual logits (when the panels
+   K - 1 candidates (at most half of them). Long form, the rest: k-means of individual logits (when the panels
    are long enough: the median decision maker has at least
    :data:`KMEANS_MIN_SITUATIONS` situations; shrinkages 0.1, 1 and 3 in turn),
    score-subspace draws and random partitions, in equal parts. Counts form:
@@ -16,9 +16,12 @@ portfolio mixes them and lets the likelihood choose:
    estimated norm in the M2 subspace (ALGORITHMS.md 3.4).
 2. **Screening** (Biernacki, Celeux and Govaert 2003): each candidate runs
    ``screen_iter`` EM iterations; ``n_continue`` of them run to convergence
-   (EM, then Newton): the best of each kind of candidate first (the kinds
-   find different optima, and the screening favours k-means), then the
-   next best, distinct by log-likelihood.
+   (EM, then Newton): the :data:`SPLITS_CONTINUED` (2) best splits first
+   (each split class is its own hypothesis, and a short run ranks them
+   poorly: on the weak five-class panel the split that leads to the best
+   optimum screens second), then the best of each other kind of candidate
+   (the kinds find different optima, and the screening favours k-means),
+   then the next best, distinct by log-likelihood.
 3. **Moves** (Ueda et al. 2000): split-and-merge and perturbation moves from
    the best solution, kept only when they raise the log-likelihood, until a
    round does not improve or the budget is spent
@@ -40,7 +43,7 @@ their overrun and one move round (measured: 466-560 at the default).
 The default :data:`DEFAULT_BUDGET` (450) is about the cost of ten partition
 starts on the electricity panel at K = 3 (their 237 EM and 29 Newton
 iterations plus their conditional logit fits); in CPU time the default
-portfolio costs 0.66-1.02 times ten partition starts on the data sets of
+portfolio costs 0.7-1.2 times ten partition starts on the data sets of
 ``benchmarks/starts_study.py``. A larger budget buys more candidates and
 more continued starts: it is the fix the start report's warning names.
 """
@@ -71,6 +74,8 @@ DEFAULT_BUDGET = 450.0
 #: at K = 5..10, where a moment start reaches the optimum only through its norm cap,
 #: no better than a draw of the estimated norm)
 MOM_MAX_K = 3
+#: split candidates continued first (each split class is its own hypothesis)
+SPLITS_CONTINUED = 2
 #: long form: k-means candidates need a median of this many situations per decision maker
 KMEANS_MIN_SITUATIONS = 5
 
@@ -98,7 +103,7 @@ def portfolio_candidates(likelihood: MixtureLikelihood, n: int, rng: np.random.G
     spent = 0.0
     try:  # the split path: K candidates, one split of each class of the K-1 solution
         lik, theta, post, spent = split_path(likelihood)
-        out += split_candidates(lik, theta, post, min(K, n // 3), rng)
+        out += split_candidates(lik, theta, post, min(K - 1, n // 2), rng)
     except SpecificationError:  # fixed class-specific parameters: no path
         pass
     if likelihood.form == "counts":
@@ -113,20 +118,24 @@ def portfolio_candidates(likelihood: MixtureLikelihood, n: int, rng: np.random.G
                 likelihood, 1, rng, shrinkage=(0.1, 1.0, 3.0)[i % 3])]
         except SpecificationError:  # too few decision makers with enough situations
             break
-    out += make_starts(likelihood, "subspace", (n - len(out)) // 2, rng)
+    try:
+        out += make_starts(likelihood, "subspace", (n - len(out)) // 2, rng)
+    except SpecificationError:  # a wrapper (constraints) that cannot be refitted pooled
+        pass
     return out + make_starts(likelihood, "partition", n - len(out), rng), spent
 
 
 def _distinct_best(runs, n: int) -> list[int]:
-    """Indices of ``n`` screened runs to continue: the best of each kind of candidate (the
-    first word of the origin) in turn, then the next best, skipping runs within 1e-7
-    (relative) of a chosen one (most likely the same basin)."""
+    """Indices of ``n`` screened runs to continue: the best splits, the best of each kind of
+    candidate (the first word of the origin) in turn, then the next best, skipping runs
+    within 1e-7 (relative) of a chosen one (most likely the same basin)."""
     llf = np.array([r.llf if r.error is None and np.isfinite(r.llf) else -np.inf for r in runs])
     kinds = [r.origin.split()[0] for r in runs]
     order = [int(i) for i in np.argsort(-llf, kind="stable") if np.isfinite(llf[i])]
     firsts = [i for k, i in enumerate(order) if kinds[i] not in {kinds[j] for j in order[:k]}]
+    splits = [i for i in order if kinds[i] == "split"][:SPLITS_CONTINUED]
     chosen: list[int] = []
-    for i in firsts + order:
+    for i in splits + firsts + order:
         if len(chosen) == n:
             break
         if i not in chosen and all(abs(llf[i] - llf[j]) > 1e-7 * abs(llf[j]) for j in chosen):

@@ -38,6 +38,7 @@ import numpy as np
 from ..exceptions import IdentificationWarning, SpecificationError, warn
 from ..likelihood import MixtureLikelihood
 from ..params import ParamLayout
+from ._common import rebuild
 
 __all__ = ["ScoreSubspace", "score_subspace", "score_subspace_starts"]
 
@@ -119,7 +120,7 @@ def score_subspace(likelihood: MixtureLikelihood, dim: int) -> ScoreSubspace:
     inv = np.arange(lay.invariant_slice.start, lay.invariant_slice.stop)
     mask[L:L + Lv] = likelihood.fixed_mask[inv]
     values[L:L + Lv] = likelihood.fixed_values[inv]
-    pooled_lik = type(likelihood)(data, pooled_layout, mask, values)
+    pooled_lik = rebuild(likelihood, pooled_layout, mask, values)
     theta, ev, _, _ = pooled_lik.polish(pooled_lik.apply_fixed(np.zeros(pooled_layout.n_params)),
                                         maxiter=100, tol=1e-13)
     free = ~mask
