@@ -23,13 +23,16 @@ from .starts import START_STRATEGIES, make_starts
 from .starts.subspace import score_subspace_starts
 
 __all__ = ["FIT_CHECKS", "FIT_DEFAULTS", "FORMULA_CHECKS", "check_fit_options", "check_k_classes",
+           "uses_portfolio",
            "default_cov_type",
            "check_start_options", "make_checked_starts", "check_fixed"]
 
 #: the validation table of ``fit``
 FIT_CHECKS: dict[str, ck.Validator] = {
     "method": ck.one_of("em", *DIRECT_METHODS),
-    "n_starts": ck.whole_number(low=1),
+    "n_starts": ck.optional(ck.whole_number(low=1)),
+    "budget": ck.optional(ck.whole_number(low=1)),
+    "engine": ck.one_of("auto", "numpy", "numba"),
     "seed": ck.seed(),
     "tol": ck.positive_number(),
     "maxiter": ck.whole_number(low=1),
@@ -87,11 +90,31 @@ def check_fit_options(given: dict[str, Any], start_kwds: Mapping[str, Any], *,
             raise SpecificationError(
                 f"fit(): {name}={given[name]!r} has no effect with method={method!r} ({name} is "
                 f"an option of {kind} only); remove it or use a method that takes it")
+    portfolio = uses_portfolio(given, has_start_params=has_start_params)
+    if opts["budget"] is not None and not portfolio:
+        raise SpecificationError(
+            f"fit(): budget={given['budget']!r} applies to the default start portfolio only "
+            "(start=None and n_starts=None, method='em'); remove it or drop start/n_starts")
     if not opts["polish"] and opts["switch_tol"] != FIT_DEFAULTS["switch_tol"]:
         raise SpecificationError(
             f"fit(): switch_tol={given['switch_tol']!r} has no effect with polish=False (it is "
             "where EM hands over to the Newton polish); remove it or set polish=True")
     return opts
+
+
+def uses_portfolio(given: Mapping[str, Any], *, has_start_params: bool) -> bool:
+    """Whether ``fit`` runs the default start portfolio: no start, no n_starts, EM.
+
+    Examples
+    --------
+    >>> from mixlogit._fit_options import uses_portfolio
+    >>> uses_portfolio({"start": None, "n_starts": None, "method": "em"}, has_start_params=False)
+    True
+    >>> uses_portfolio({"start": None, "n_starts": 5, "method": "em"}, has_start_params=False)
+    False
+    """
+    return (given["start"] is None and given["n_starts"] is None and not has_start_params
+            and given["method"] == "em")
 
 
 def _strategy_options(likelihood: MixtureLikelihood, start: str) -> tuple[list[str], bool]:

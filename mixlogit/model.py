@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.base.model import LikelihoodModel
 
+from . import _checks as ck
 from . import selection
 from ._direct import DIRECT_METHODS, fit_direct
 from ._fit_options import (
@@ -25,6 +26,7 @@ from ._fit_options import (
     check_k_classes,
     default_cov_type,
     make_checked_starts,
+    uses_portfolio,
 )
 from ._model_builders import ModelBuilders
 from ._model_likelihood import LikelihoodMethods
@@ -33,11 +35,12 @@ from .exceptions import EstimationError, IdentificationWarning, SpecificationErr
 from .formula import FormulaSpec
 from .likelihood import CountsLikelihood, LongLikelihood, MixtureLikelihood, estimate
 from .likelihood.constrained import ConstrainedLikelihood, constrain
-from .likelihood.estimate import SWITCH_TOL, sample_optima
+from .likelihood.estimate import SWITCH_TOL, optima_starts, sample_optima
 from .likelihood.partitioned import PartitionedData, PartitionedLikelihood
 from .params import ParamLayout
 from .prediction import predict_counts, predict_long
 from .results import MixedMultinomialLogitResults
+from .starts.portfolio import run_portfolio
 
 __all__ = ["MixedMultinomialLogit", "CountsMixedMultinomialLogit",
            "DistributedMixedMultinomialLogit", "select_classes", "check_k_classes",
@@ -170,13 +173,19 @@ class MixedMultinomialLogit(ModelBuilders, LikelihoodMethods, LikelihoodModel):
     def n_situations(self) -> int:
         return self.choice_data.n_situations
 
-    def likelihood(self, fixed: Mapping[str, float] | None = None) -> MixtureLikelihood:
+    def likelihood(self, fixed: Mapping[str, float] | None = None, *,
+                   engine: str = "auto") -> MixtureLikelihood:
         """The model's mixture likelihood, with ``fixed`` parameters held at their values.
 
         Parameters
         ----------
         fixed : dict, optional
             ``{parameter name: value}``.
+        engine : {"auto", "numpy", "numba"}
+            The kernel of the long form (``"auto"``: the compiled one when numba
+            is installed and the data are large, see
+            :data:`mixlogit.likelihood.blocks.NUMBA_MIN_ROWS`); the other forms
+            have one engine and refuse any other value than ``"auto"``.
 
         Returns
         -------
@@ -194,11 +203,19 @@ class MixedMultinomialLogit(ModelBuilders, LikelihoodMethods, LikelihoodModel):
         'long'
         """
         mask, values = self.layout.fixed_mask(fixed)
-        return self.likelihood_class(self.choice_data, self.layout, mask, values)
+        if engine == "auto":
+            return self.likelihood_class(self.choice_data, self.layout, mask, values)
+        if engine not in self.likelihood_class.engines:
+            raise SpecificationError(
+                f"engine={engine!r} does not apply to {self.likelihood_class.__name__}, which "
+                "has one engine; leave engine='auto'")
+        build: Any = self.likelihood_class
+        return build(self.choice_data, self.layout, mask, values, engine=engine)
 
     # ---------------------------------------------------------------- fit
     def fit(self, start_params=None, *, method: str = "em", start: Any = None,
-            n_starts: int = 10, seed: int | np.random.Generator | None = None, tol: float = 1e-8,
+            n_starts: int | None = None, budget: int | None = None, engine: str = "auto",
+            seed: int | np.random.Generator | None = None, tol: float = 1e-8,
             maxiter: int = 1000, polish: bool = True, switch_tol: float = SWITCH_TOL,
             fixed: Mapping[str, float] | None = None, cov_type: str | None = None,
             cov_kwds: Mapping[str, Any] | None = None, n_jobs: int = 1,
@@ -328,30 +345,46 @@ class MixedMultinomialLogit(ModelBuilders, LikelihoodMethods, LikelihoodModel):
         >>> bool(tied.params["class1:x2"] == tied.params["class2:x2"])
         True
         """
-        given = dict(method=method, start=start, n_starts=n_starts, seed=seed, tol=tol,
+        given = dict(method=method, start=start, n_starts=n_starts, budget=budget,
+                     engine=engine, seed=seed, tol=tol,
                      maxiter=maxiter, polish=polish, switch_tol=switch_tol, fixed=fixed,
                      cov_type=cov_type, cov_kwds=cov_kwds, n_jobs=n_jobs, progress=progress,
                      disp=disp, constraints=constraints, bounds=bounds)
         opts = check_fit_options(given, start_kwds, has_start_params=start_params is not None)
         fixed = check_fixed(fixed)
         rng = np.random.default_rng(opts["seed"])
-        lik = self.likelihood(fixed)
+        lik = self.likelihood(fixed, engine=opts["engine"])
         constrained = constrain(lik, constraints=constraints, bounds=bounds)
         if constrained is not lik and opts["method"] != "em":
             raise SpecificationError(f"fit(): constraints and bounds need method='em', not "
                                      f"{opts['method']!r}")
+        portfolio = self.k_classes > 1 and uses_portfolio(
+            given, has_start_params=start_params is not None)
         start = start_params if start_params is not None else (
             lik.default_start if start is None else start)
-        n = 1 if self.k_classes == 1 and isinstance(start, str) else opts["n_starts"]
+        n = 1 if self.k_classes == 1 and isinstance(start, str) else (opts["n_starts"] or 10)
         sample_seed = opts["seed"] if isinstance(opts["seed"], (int, np.integer)) else 0
         start_lik = lik.start_likelihood(max_units=self.start_sample, seed=int(sample_seed))
-        starts = make_checked_starts(start_lik, start, n, rng, start_kwds, ["start_params", *given])
-        if not starts:
-            raise EstimationError("no start values were produced")
-        if start_lik is not lik:  # starts fitted on a sample: its distinct optima go on
-            starts = sample_optima(start_lik, starts, tol=opts["tol"], maxiter=opts["maxiter"])
+        if portfolio and start_kwds:  # the portfolio takes no start-strategy options
+            ck.check_keywords(start_kwds, ["start_params", *given], where="fit()")
+        search = dict(rng=rng, budget=opts["budget"], n_jobs=opts["n_jobs"],
+                      progress=opts["progress"], tol=opts["tol"], maxiter=opts["maxiter"])
+        if portfolio and start_lik is lik:
+            starts = []
+        elif portfolio:  # the portfolio on a sample; its distinct optima go on to all the data
+            starts = optima_starts(run_portfolio(start_lik, **search))
+        else:
+            starts = make_checked_starts(start_lik, start, n, rng, start_kwds,
+                                         ["start_params", *given])
+            if not starts:
+                raise EstimationError("no start values were produced")
+            if start_lik is not lik:  # starts fitted on a sample: its distinct optima go on
+                starts = sample_optima(start_lik, starts, tol=opts["tol"],
+                                       maxiter=opts["maxiter"])
         lik = constrained  # the starts are the unconstrained model's, made feasible
-        if opts["method"] == "em":
+        if portfolio and not starts:
+            est = run_portfolio(lik, **search)
+        elif opts["method"] == "em":
             est = estimate(lik, starts, tol=opts["tol"], maxiter=opts["maxiter"],
                            polish=opts["polish"], switch_tol=opts["switch_tol"],
                            n_jobs=opts["n_jobs"], progress=opts["progress"])
@@ -362,7 +395,9 @@ class MixedMultinomialLogit(ModelBuilders, LikelihoodMethods, LikelihoodModel):
             raise EstimationError("every start failed: the log-likelihood is not finite")
         options = {key: opts[key] for key in ("n_starts", "tol", "maxiter", "polish",
                                               "switch_tol", "n_jobs")}
-        options["start"] = start if isinstance(start, str) else "given"
+        options["start"] = "portfolio" if portfolio else (
+            start if isinstance(start, str) else "given")
+        options["budget"] = opts["budget"]
         options["start_sample"] = start_lik.n_units  # decision makers the starts were fitted on
         if isinstance(lik, ConstrainedLikelihood):  # active bounds held, optimum rechecked
             lik, est = lik.finish(est)

@@ -237,7 +237,7 @@ def small_model(small_panel):
     (dict(n_jobs=-2), r"n_jobs must be .* got -2"),
     (dict(n_jobs=2.5), r"n_jobs must be .* got 2.5"),
     (dict(polish="no"), r"polish must be True or False, got 'no'"),
-    (dict(n_starts=2.5), r"n_starts must be a whole number >= 1, got 2.5"),
+    (dict(n_starts=2.5), r"n_starts must be None or a whole number >= 1, got 2.5"),
     (dict(tol=-1.0), r"tol must be a positive finite number"),
     (dict(maxiter=0), r"maxiter must be a whole number >= 1"),
     (dict(method="bgfs"), r"method must be one of .*did you mean 'bfgs'"),
@@ -248,7 +248,8 @@ def small_model(small_panel):
     (dict(method="newton", switch_tol=1e-3), r"switch_tol=0.001 has no effect with method='newton'"),
     (dict(polish=False, switch_tol=1e-3), r"switch_tol=0.001 has no effect with polish=False"),
     (dict(disp=True), r"disp=True has no effect with method='em'"),
-    (dict(scale=2.0), r"start='partition' on long-form data takes no options"),
+    (dict(start="partition", scale=2.0), r"start='partition' on long-form data takes no options"),
+    (dict(scale=2.0), r"unexpected keyword 'scale'"),
     (dict(start="subspace", scal=2.0), r"unexpected keyword 'scal'; did you mean 'scale'"),
     (dict(start_params=np.zeros(8), scale=1.0), r"options of a named start strategy"),
 ])
@@ -470,3 +471,39 @@ def test_array_predict_refuses_complex_values(small_panel):
                                      k_classes=1)
     with pytest.raises(mx.DataError, match="exog holds complex numbers"):
         model.predict(np.zeros(2), np.ones((3, 2)) + 1j, groups=[1, 1, 1])
+
+
+# ------------------------------------------------------------ start portfolio, engines
+def test_default_fit_runs_the_portfolio_and_reaches_the_partition_optimum(electricity):
+    model = mx.MixedMultinomialLogit.from_formula(
+        "choice ~ pf + cl + loc + wk + tod + seas - 1", electricity, groups="chid", panel="id",
+        k_classes=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mx.StartsWarning)
+        default = model.fit(seed=0)
+        partition = model.fit(start="partition", n_starts=10, seed=0)
+    assert default.fit_state.options["start"] == "portfolio"
+    assert default.converged
+    # never worse than ten partition starts (an independent search of the same likelihood)
+    assert default.llf >= partition.llf - 1e-6 * abs(partition.llf)
+
+
+def test_budget_applies_to_the_portfolio_only(small_model):
+    with pytest.raises(mx.SpecificationError, match="budget=50 applies to the default start"):
+        small_model.fit(n_starts=2, budget=50)
+    with pytest.raises(mx.SpecificationError, match="budget must be None or a whole number"):
+        small_model.fit(budget=0)
+
+
+def test_engine_option(small_model):
+    with pytest.raises(mx.SpecificationError, match="engine must be one of"):
+        small_model.fit(n_starts=1, engine="fortran")
+    counts = mx.datasets.simulate.simulate_counts(n_candidates=200, n_draws=5000, seed=0)
+    cmodel = mx.MixedMultinomialLogit.from_counts(counts.counts, counts.features, k_classes=2)
+    with pytest.raises(mx.SpecificationError, match="engine='numpy' does not apply"):
+        cmodel.fit(n_starts=1, engine="numpy")
+    pytest.importorskip("numba")
+    a = small_model.fit(n_starts=2, seed=0, engine="numpy")
+    b = small_model.fit(n_starts=2, seed=0, engine="numba")
+    assert b.llf == pytest.approx(a.llf, rel=1e-12)
+    np.testing.assert_allclose(b.params, a.params, rtol=1e-9, atol=1e-10)

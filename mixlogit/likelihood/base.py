@@ -179,12 +179,18 @@ class MixtureLikelihood(abc.ABC):
     supported_starts : tuple of str
         Start strategies of :mod:`mixlogit.starts` that apply to this form.
     default_start : str
-        The start strategy of ``fit(start=None)``.
+        The start strategy of ``fit(start=None)`` when ``n_starts`` is given
+        (without it, ``fit`` runs the start portfolio of
+        :func:`mixlogit.starts.portfolio.run_portfolio`).
+    engines : tuple of str
+        The kernels ``engine=`` may choose; empty when there is one.
     """
 
     form: ClassVar[str]
     supported_starts: ClassVar[tuple[str, ...]]
     default_start: ClassVar[str]
+    #: the kernels ``engine=`` may choose (empty: one engine only)
+    engines: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, data: Any, layout: ParamLayout, fixed_mask=None, fixed_values=None):
         self.data = data

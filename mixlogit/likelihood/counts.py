@@ -166,7 +166,7 @@ class CountsLikelihood(MixtureLikelihood):
     """
 
     form = "counts"
-    supported_starts = ("mom", "subspace", "partition")
+    supported_starts = ("mom", "subspace", "partition", "short", "split")
     default_start = "mom"
     #: iterations over which EM reuses the class informations as its Newton metric
     METRIC_REFRESH = 20

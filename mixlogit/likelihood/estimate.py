@@ -52,7 +52,7 @@ import numpy as np
 from ..em import EMRun, StartReport, run_starts, summarize_starts
 from .base import Evaluation, MixtureLikelihood
 
-__all__ = ["Estimate", "estimate", "sample_optima", "SWITCH_TOL", "FINISH_MAXITER", "IDENTIFICATION_TOL",
+__all__ = ["Estimate", "estimate", "sample_optima", "optima_starts", "SWITCH_TOL", "FINISH_MAXITER", "IDENTIFICATION_TOL",
            "COINCIDE_TOL", "FLAT_TOL", "reference_curvature", "equilibrated_eigenvalues",
            "hessian_problem", "classes_coincide", "check_optimum"]
 
@@ -416,7 +416,7 @@ def estimate(likelihood: MixtureLikelihood, starts: Sequence[tuple[str, np.ndarr
             run.llf *= factor
             run.history = run.history * factor
             run.max_decrease *= factor
-    report = summarize_starts(runs)
+    report = summarize_starts(runs, layout=likelihood.layout)
     best = runs[report.best_index]
     t_em = time.perf_counter() - t0
     params = best.params
@@ -459,12 +459,31 @@ def sample_optima(likelihood: MixtureLikelihood, starts: Sequence[tuple[str, np.
     True
     """
     est = estimate(likelihood, starts, tol=tol, maxiter=maxiter)
+    return optima_starts(est, max_optima=max_optima, prefix="sample optimum")
+
+
+def optima_starts(est: Estimate, *, max_optima: int = 3, prefix: str = "sample optimum"
+                  ) -> list[tuple[str, np.ndarray]]:
+    """The first run at each of the best ``max_optima`` distinct optima of an estimate, as starts.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import mixlogit as mx
+    >>> from mixlogit.likelihood.estimate import estimate, optima_starts
+    >>> sim = mx.datasets.simulate.simulate_panel(
+    ...     n_decision_makers=100, n_situations=5, n_alternatives=3,
+    ...     betas=[[1.0, -1.0], [-1.0, 1.0]], shares=[0.6, 0.4], seed=0)
+    >>> lik = mx.MixedMultinomialLogit.from_formula(
+    ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id", k_classes=2).likelihood()
+    >>> est = estimate(lik, [("a", np.array([1.0, -1.0, -1.0, 1.0, 0.0]))])
+    >>> [origin for origin, _ in optima_starts(est)]
+    ['sample optimum 0 (a)']
+    """
     table = est.report.table
+    optimum = table["optimum"].to_numpy()
     picked: list[tuple[str, np.ndarray]] = []
-    for optimum in sorted(set(int(o) for o in table["optimum"] if o >= 0)):
-        if len(picked) >= max_optima:
-            break
-        first = int(np.flatnonzero(table["optimum"].to_numpy() == optimum)[0])
-        run = est.runs[first]
-        picked.append((f"sample optimum {optimum} ({run.origin})", run.params))
-    return picked or [(origin, p) for origin, p in starts[:1]]
+    for value in sorted({int(o) for o in optimum if o >= 0})[:max_optima]:
+        run = est.runs[int(np.flatnonzero(optimum == value)[0])]
+        picked.append((f"{prefix} {value} ({run.origin})", run.params))
+    return picked or [("best", est.params)]

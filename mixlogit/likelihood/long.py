@@ -59,7 +59,8 @@ class LongLikelihood(MixtureLikelihood):
     """
 
     form = "long"
-    supported_starts = ("partition", "subspace")
+    supported_starts = ("partition", "subspace", "short", "kmeans", "split")
+    engines = ("numpy", "numba")
     default_start = "partition"
 
     data: ChoiceData

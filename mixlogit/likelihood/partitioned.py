@@ -318,7 +318,7 @@ class PartitionedLikelihood(MixtureLikelihood):
     """
 
     form = "long"
-    supported_starts = ("partition", "subspace")
+    supported_starts = ("partition", "subspace", "short")
     default_start = "partition"
 
     data: PartitionedData

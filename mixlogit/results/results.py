@@ -256,11 +256,8 @@ class MixedMultinomialLogitResults(PersistenceMixin, ScenarioMixin, AnalysisMixi
                 hint = "raise maxiter or check results.identifiability()"
             warn(f"the estimate is not a converged maximum ({problem}); {hint}",
                  ConvergenceWarning)
-        if self.k_classes > 1 and est.report.n_starts > 1 and est.report.n_reached_best == 1:
-            warn(
-                f"only 1 of {est.report.n_starts} starts reached the best log-likelihood "
-                f"({est.report.optima[0]:.4f}); it may not be the global maximum: use more "
-                "starts (n_starts) or another start strategy", StartsWarning)
+        if self.k_classes > 1 and est.report.should_warn:
+            warn(est.report.warning_message, StartsWarning)
         if self.k_classes > 1:
             shares = self.class_shares
             size = shares * self.n_effective
