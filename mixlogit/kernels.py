@@ -8,24 +8,12 @@ pass per EM iteration over a differenced block layout, lives in
 :mod:`mixlogit.likelihood.blocks` (with the optional compiled kernel of
 :mod:`mixlogit._numba_kernels`).
 
-:func:`make_blocks` cuts rows into blocks of whole situations, for code that
-works on the row layout of :class:`~mixlogit.data.ChoiceData`.
-
 Notation: W is the joint design ``[exog, invariant]`` (n_rows x Lw); the class
 coefficients ``C`` (K x Lw) hold each class's ``[beta_k, delta]``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-from scipy import sparse
-
-#: rows per block of whole situations in the blocked kernels (cache-sized; measured best
-#: of 2**13..2**16 at 4e5 rows)
-BLOCK_ROWS = 1 << 13
-#: data up to this many rows form one block (per-call overhead dominates there)
-SINGLE_BLOCK_ROWS = 1 << 15
 
 
 def logsumexp(a: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarray:
@@ -36,8 +24,6 @@ def logsumexp(a: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarr
     return out if keepdims else np.squeeze(out, axis=axis)
 
 __all__ = [
-    "Block",
-    "make_blocks",
     "logsumexp",
     "situation_softmax",
     "column_softmax",
@@ -97,60 +83,6 @@ def situation_softmax(U: np.ndarray, situation_start: np.ndarray, situation_of_r
     total = np.add.reduceat(E, situation_start, axis=0)
     E /= total[situation_of_row]
     return E, peak + np.log(total)
-
-
-@dataclass(frozen=True, eq=False)
-class Block:
-    """A run of whole situations: rows ``rows``, situations ``situations``."""
-
-    rows: slice
-    situations: slice
-    start: np.ndarray           # local offsets of the situations' first rows
-    n_alternatives: np.ndarray  # rows per situation
-    chosen: np.ndarray          # local index of each situation's chosen row
-    summer: sparse.csr_matrix   # (situations, rows) of ones: per-situation sums
-    width: int | None           # the common number of alternatives, if all equal
-
-    def situation_sums(self, Xt: np.ndarray) -> np.ndarray:
-        """Sums over each situation's rows along the last axis: (..., rows) -> (..., situations)."""
-        lead = Xt.shape[:-1]
-        n_sit = self.start.shape[0]
-        if self.width is not None:  # a matrix-vector product beats a short-axis sum
-            return (Xt.reshape(-1, self.width) @ np.ones(self.width)).reshape(*lead, n_sit)
-        flat = Xt.reshape(-1, Xt.shape[-1])
-        return (self.summer @ flat.T).T.reshape(*lead, n_sit)
-
-    def expand(self, Yt: np.ndarray) -> np.ndarray:
-        """Repeat per-situation values on the situation's rows along the last axis."""
-        if self.width is not None:
-            return np.repeat(Yt, self.width, axis=-1)
-        return np.repeat(Yt, self.n_alternatives, axis=-1)
-
-
-def make_blocks(situation_start: np.ndarray, chosen_row: np.ndarray, n_rows: int,
-                block_rows: int = BLOCK_ROWS) -> list[Block]:
-    """Cut the rows into blocks of whole situations of about ``block_rows`` rows.
-
-    Blocks bound the memory of the per-row temporaries (K x Lw x rows) and keep
-    them in cache; the Python loop runs over blocks, never over rows.
-    """
-    S = situation_start.shape[0]
-    if n_rows <= SINGLE_BLOCK_ROWS:
-        block_rows = max(block_rows, n_rows)
-    bounds = np.searchsorted(situation_start, np.arange(0, n_rows, block_rows))
-    bounds = np.unique(np.append(bounds, S))
-    ends = np.append(situation_start[1:], n_rows)
-    blocks = []
-    for s0, s1 in zip(bounds[:-1], bounds[1:]):
-        r0, r1 = situation_start[s0], ends[s1 - 1]
-        start = situation_start[s0:s1] - r0
-        n_alt = ends[s0:s1] - situation_start[s0:s1]
-        summer = sparse.csr_matrix((np.ones(r1 - r0), np.arange(r1 - r0), np.append(start, r1 - r0)),
-                                   shape=(s1 - s0, r1 - r0))
-        width = int(n_alt[0]) if np.all(n_alt == n_alt[0]) else None
-        blocks.append(Block(slice(r0, r1), slice(s0, s1), start, n_alt,
-                            chosen_row[s0:s1] - r0, summer, width))
-    return blocks
 
 
 def log_class_shares(Z: np.ndarray, gamma: np.ndarray) -> np.ndarray:

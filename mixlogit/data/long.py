@@ -37,10 +37,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
-from scipy import sparse
 
 from ..exceptions import DataError, SpecificationError
-from ..kernels import make_blocks
 from ._build import (
     WEIGHTS_KINDS,
     availability_policy,
@@ -179,29 +177,17 @@ class ChoiceData:
 
     @cached_property
     def design(self) -> np.ndarray:
-        """Class-specific and invariant attributes side by side, (n_rows, L + Lv)."""
-        return np.ascontiguousarray(np.hstack([self.exog, self.exog_invariant]))
+        """Class-specific and invariant attributes side by side, (n_rows, L + Lv).
 
-    @cached_property
-    def design_t(self) -> np.ndarray:
-        """The joint design transposed, (L + Lv, n_rows), C-contiguous (for the kernels)."""
-        return np.ascontiguousarray(self.design.T)
+        Built on first use by the post-estimation code only (the likelihood's
+        kernels keep their own differenced layout, see
+        :mod:`mixlogit.likelihood.blocks`), so a fit holds one copy of the design.
+        """
+        return np.ascontiguousarray(np.hstack([self.exog, self.exog_invariant]))
 
     @cached_property
     def decision_maker_of_row(self) -> np.ndarray:
         return self.decision_maker_of_situation[self.situation_of_row]
-
-    @cached_property
-    def blocks(self) -> list:
-        """Blocks of whole situations for the kernels (built once)."""
-        return make_blocks(self.situation_start, self.chosen_row, self.n_rows)
-
-    @cached_property
-    def decision_maker_summer(self) -> sparse.csr_matrix:
-        """Sparse (decision makers x situations) matrix of ones: per-person sums."""
-        S, N = self.n_situations, self.n_decision_makers
-        indptr = np.append(self.decision_maker_start, S)
-        return sparse.csr_matrix((np.ones(S), np.arange(S), indptr), shape=(N, S))
 
     def with_weights(self, weights: np.ndarray) -> ChoiceData:
         """The same data with other weights of the same kind (used by the bootstrap)."""

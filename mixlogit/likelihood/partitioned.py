@@ -50,6 +50,7 @@ from ..data.long import ChoiceData
 from ..kernels import log_class_shares, membership_derivatives
 from ..params import ParamLayout
 from .base import EMPTY_SHARE, Evaluation, MixtureLikelihood, backtrack, newton_direction
+from .blocks import fused_pass
 from .long import LongLikelihood
 
 __all__ = ["Partition", "LocalBackend", "PartitionedLikelihood", "PartitionedData",
@@ -78,6 +79,32 @@ class Partition:
         self._key, self._evaluation = params.tobytes(), ev
         self._wh = self.likelihood.weights[:, None] * ev.posteriors
         return ev.llf, self._wh.sum(axis=0)
+
+    def estep_with_pieces(self, params: np.ndarray) -> tuple[float, np.ndarray, tuple]:
+        """The E-step and the class step's pieces in one fused pass over the blocks.
+
+        Returns ``(llf, class weights, (class gradient, class informations,
+        class objective))``; the gradient is of the class part at ``params``
+        (the pass's own posteriors), laid out like the class-specific and
+        invariant positions of the parameter vector.
+        """
+        lik = self.likelihood
+        lay = lik.layout
+        log_pi = lik.log_shares(params)
+        res = fused_pass(lik.blocks, lay.unpack(params).class_coefficients, log_pi=log_pi,
+                         weights=lik.weights, information=True, engine=lik.engine,
+                         n_jobs=lik.n_jobs)
+        assert res.ll_obs is not None and res.posteriors is not None
+        assert res.grad is not None and res.info is not None
+        wh = lik.weights[:, None] * res.posteriors
+        llf = float(lik.weights @ res.ll_obs)
+        self._key, self._wh = params.tobytes(), wh
+        self._evaluation = Evaluation(params, llf, res.ll_obs, res.posteriors, log_pi, res)
+        G = np.zeros(lay.membership_slice.start)
+        for k in range(lay.k_classes):
+            G[lay.class_design_index(k)] += res.grad[k]
+        info = [res.info[k] for k in range(lay.k_classes)]
+        return llf, wh.sum(axis=0), (G, info, float(np.sum(wh * res.loglik)))
 
     def _kept(self, params: np.ndarray) -> tuple[Evaluation, np.ndarray]:
         if self._key != params.tobytes() or self._evaluation is None or self._wh is None:
@@ -233,8 +260,7 @@ def _estep(part: Partition, params: np.ndarray):
 
 def _estep_with_pieces(part: Partition, params: np.ndarray):
     """One pass: the E-step and the class step's pieces at the same parameters."""
-    llf, class_weights = part.estep(params)
-    return llf, class_weights, part.class_pieces(params)
+    return part.estep_with_pieces(params)
 
 
 def _share_pieces(part: Partition, params: np.ndarray):
