@@ -42,6 +42,10 @@ from .prediction import predict_counts, predict_long
 from .results import MixedMultinomialLogitResults
 from .starts.portfolio import run_portfolio
 
+#: default of ``model.start_sample``: above this many decision makers the starts are fitted
+#: on a hashed sample of them and the sample's distinct optima go on to all the data
+START_SAMPLE = 50_000
+
 __all__ = ["MixedMultinomialLogit", "CountsMixedMultinomialLogit",
            "DistributedMixedMultinomialLogit", "select_classes", "check_k_classes",
            "DIRECT_METHODS", "FIT_CHECKS", "FIT_DEFAULTS", "FORMULA_CHECKS"]
@@ -144,8 +148,9 @@ class MixedMultinomialLogit(ModelBuilders, LikelihoodMethods, LikelihoodModel):
         self.df_model = self.layout.n_params
         self.nobs = nobs
         self.data_frame: pd.DataFrame | None = None
-        #: decision makers the starts are fitted on when the data are larger (partitioned data)
-        self.start_sample: int | None = None
+        #: decision makers the starts are fitted on when the data hold more (a hashed sample,
+        #: see :meth:`MixtureLikelihood.start_likelihood`); None fits the starts on all
+        self.start_sample: int | None = START_SAMPLE
 
     @classmethod
     def _counts_model(cls) -> type[MixedMultinomialLogit]:

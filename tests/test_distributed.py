@@ -16,7 +16,8 @@ import pytest
 import mixlogit as mx
 from mixlogit.exceptions import DroppedObservationsWarning, SpecificationError
 from mixlogit.likelihood.estimate import estimate
-from mixlogit.likelihood.partitioned import PartitionedLikelihood, sample_mask
+from mixlogit.likelihood.partitioned import PartitionedLikelihood
+from mixlogit.likelihood.sampling import sample_mask
 from mixlogit.starts import make_starts
 
 FORMULA = "choice ~ x1 + x2 + x3 - 1"
@@ -209,3 +210,15 @@ def test_bootstrap_replicates_do_not_depend_on_the_partitioning(panel):
         fits.append(res.bootstrap(6, seed=4))
     np.testing.assert_allclose(fits[1].draws.to_numpy(), fits[0].draws.to_numpy(),
                                rtol=1e-7, atol=1e-9)
+
+
+def test_local_starts_on_a_sample_reach_the_full_start_optimum(panel):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DroppedObservationsWarning)
+        model = mx.MixedMultinomialLogit.from_formula(FORMULA, panel, k_classes=2, **KW)
+    full = model.fit(n_starts=3, seed=0)
+    model.start_sample = 120                         # of 240 decision makers
+    sampled = model.fit(n_starts=3, seed=0)
+    n_sample = sampled.fit_state.options["start_sample"]
+    assert 60 < n_sample < 180                       # about half, by the hash
+    assert sampled.llf == pytest.approx(full.llf, rel=1e-9)

@@ -44,6 +44,7 @@ the ``beta_k`` block and ``-(diag(alpha) - alpha alpha')`` in the logits. So
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import numpy as np
 
 from ..data.counts import CountsData

@@ -21,6 +21,7 @@ from ..kernels import log_class_shares, membership_derivatives, situation_softma
 from ..params import ParamLayout
 from .base import EMPTY_SHARE, Evaluation, MixtureLikelihood, backtrack, newton_direction
 from .blocks import PassResult, block_layout, fused_pass, resolve_engine, share_layout
+from .sampling import sample_mask, subset_decision_makers
 
 __all__ = ["LongLikelihood"]
 
@@ -100,6 +101,22 @@ class LongLikelihood(MixtureLikelihood):
             row = log_class_shares(Z[:1], gamma)[0]
             return np.broadcast_to(row, (Z.shape[0], row.shape[0]))
         return log_class_shares(Z, gamma)
+
+    def start_likelihood(self, *, max_units: int | None = None, seed: int = 0
+                         ) -> "LongLikelihood":
+        """This likelihood, or one on a hashed sample of about ``max_units`` decision makers.
+
+        See :func:`mixlogit.likelihood.sampling.sample_mask`: the sample is the
+        same for a seed whatever the row order, and the same one a partitioned
+        fit of the same data uses.
+        """
+        N = self.n_units
+        if max_units is None or N <= max_units:
+            return self
+        units = np.flatnonzero(sample_mask(self.data.decision_maker_ids, seed, max_units / N))
+        return LongLikelihood(subset_decision_makers(self.data, units), self.layout,
+                              self.fixed_mask, self.fixed_values, engine=self.engine_option,
+                              n_jobs=self.n_jobs)
 
     def reweighted(self, weights: np.ndarray) -> "LongLikelihood":
         data = self.data.with_weights(weights)

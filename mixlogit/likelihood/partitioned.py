@@ -44,7 +44,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ..data.long import ChoiceData
 from ..kernels import log_class_shares, membership_derivatives
@@ -52,9 +51,9 @@ from ..params import ParamLayout
 from .base import EMPTY_SHARE, Evaluation, MixtureLikelihood, backtrack, newton_direction
 from .blocks import fused_pass
 from .long import LongLikelihood
+from .sampling import sample_mask, subset_decision_makers
 
-__all__ = ["Partition", "LocalBackend", "PartitionedLikelihood", "PartitionedData",
-           "subset_decision_makers"]
+__all__ = ["Partition", "LocalBackend", "PartitionedLikelihood", "PartitionedData"]
 
 
 class Partition:
@@ -291,15 +290,6 @@ def _loglike_part(part: Partition, params: np.ndarray) -> float:
 
 def _posteriors_part(part: Partition, params: np.ndarray) -> np.ndarray:
     return part.likelihood.evaluate(params).posteriors
-
-
-def sample_mask(ids: np.ndarray, seed: int, fraction: float) -> np.ndarray:
-    """Deterministic sample of ids: a hash of (id, seed) below ``fraction`` of its range."""
-    if fraction >= 1.0:
-        return np.ones(len(ids), bool)
-    key = f"{seed:016x}"[-16:]
-    hashed = pd.util.hash_array(np.asarray(ids, dtype=object).astype(str), hash_key=key)
-    return (hashed >> np.uint64(11)).astype(float) * 2.0 ** -53 < fraction
 
 
 def _sample_part(part: Partition, seed: int, fraction: float) -> dict:
@@ -564,25 +554,3 @@ class PartitionedLikelihood(MixtureLikelihood):
             if gain <= 1e-10 * max(abs(q_old), 1.0):
                 break
         return params
-
-
-def subset_decision_makers(data: ChoiceData, units: np.ndarray) -> ChoiceData:
-    """The same data restricted to the decision makers at positions ``units``.
-
-    Built through :meth:`ChoiceData.from_arrays` from the public arrays, so the
-    subset is validated like any data set.
-    """
-    units = np.asarray(units)
-    sit_mask = np.isin(data.decision_maker_of_situation, units)
-    row_mask = sit_mask[data.situation_of_row]
-    dm_of_row = data.decision_maker_of_situation[data.situation_of_row]
-    rows = np.flatnonzero(row_mask)
-    membership = data.exog_membership[dm_of_row[rows]][:, 1:]
-    return ChoiceData.from_arrays(
-        data.chosen[rows].astype(float), data.exog[rows],
-        groups=data.situation_of_row[rows], panel=data.decision_maker_ids[dm_of_row[rows]],
-        exog_invariant=data.exog_invariant[rows] if data.exog_invariant.shape[1] else None,
-        exog_membership=membership if membership.shape[1] else None,
-        weights=np.asarray(data.weights)[dm_of_row[rows]],
-        exog_names=list(data.exog_names), invariant_names=list(data.invariant_names),
-        membership_names=list(data.membership_names[1:]))

@@ -1,0 +1,56 @@
+"""Deterministic samples of decision makers, for starts on large data.
+
+A decision maker is in the sample when a hash of its id and the seed falls
+below the sampling fraction: the same sample whatever the row order or the
+partitioning of the data, so a seeded fit on partitioned data starts where the
+same fit on one machine starts.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..data.long import ChoiceData
+
+__all__ = ["sample_mask", "subset_decision_makers"]
+
+
+def sample_mask(ids: np.ndarray, seed: int, fraction: float) -> np.ndarray:
+    """Deterministic sample of ids: a hash of (id, seed) below ``fraction`` of its range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mixlogit.likelihood.sampling import sample_mask
+    >>> ids = np.arange(1000)
+    >>> m = sample_mask(ids, 0, 0.3)
+    >>> bool(0.2 < m.mean() < 0.4), bool(np.array_equal(sample_mask(ids[::-1], 0, 0.3), m[::-1]))
+    (True, True)
+    """
+    if fraction >= 1.0:
+        return np.ones(len(ids), bool)
+    key = f"{seed:016x}"[-16:]
+    hashed = pd.util.hash_array(np.asarray(ids, dtype=object).astype(str), hash_key=key)
+    return (hashed >> np.uint64(11)).astype(float) * 2.0 ** -53 < fraction
+
+
+def subset_decision_makers(data: ChoiceData, units: np.ndarray) -> ChoiceData:
+    """The same data restricted to the decision makers at positions ``units``.
+
+    Built through :meth:`ChoiceData.from_arrays` from the public arrays, so the
+    subset is validated like any data set.
+    """
+    units = np.asarray(units)
+    sit_mask = np.isin(data.decision_maker_of_situation, units)
+    row_mask = sit_mask[data.situation_of_row]
+    dm_of_row = data.decision_maker_of_situation[data.situation_of_row]
+    rows = np.flatnonzero(row_mask)
+    membership = data.exog_membership[dm_of_row[rows]][:, 1:]
+    return ChoiceData.from_arrays(
+        data.chosen[rows].astype(float), data.exog[rows],
+        groups=data.situation_of_row[rows], panel=data.decision_maker_ids[dm_of_row[rows]],
+        exog_invariant=data.exog_invariant[rows] if data.exog_invariant.shape[1] else None,
+        exog_membership=membership if membership.shape[1] else None,
+        weights=np.asarray(data.weights)[dm_of_row[rows]],
+        exog_names=list(data.exog_names), invariant_names=list(data.invariant_names),
+        membership_names=list(data.membership_names[1:]))
