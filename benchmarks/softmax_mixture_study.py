@@ -47,9 +47,9 @@ from scipy.special import softmax
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 
 import mixlogit as mx  # noqa: E402
-from mixlogit.starts.moments import counts_fisher_information  # noqa: E402
 from mixlogit.params import align_classes  # noqa: E402
 from mixlogit.starts import make_starts  # noqa: E402
+from mixlogit.starts.moments import counts_fisher_information  # noqa: E402
 
 P, L, K, NORM = 2000, 5, 3, 1.5
 SHARES = np.array([0.5, 0.3, 0.2])

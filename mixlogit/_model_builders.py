@@ -244,3 +244,45 @@ class ModelBuilders:
         return cls.from_formula(formula, long, groups=situation or "chid", panel=panel,
                                 k_classes=k_classes, invariant=invariant, membership=membership,
                                 weights=weights, availability="available")
+
+    @classmethod
+    def from_parquet(cls, path: str, formula: str, *, groups: str, k_classes: int,
+                     panel: str | None = None, invariant: str | None = None,
+                     membership: str | None = None, weights: str | None = None,
+                     availability: str | None = None, columns: Sequence[str] | None = None):
+        """Build a model on a Dask cluster from long-format parquet files.
+
+        A thin wrapper: ``dask.dataframe.read_parquet(path, columns=columns)``
+        then :meth:`from_formula` on the dask frame (a running
+        ``distributed.Client`` is needed; every decision maker must sit in one
+        file or row group, as when the files are written partitioned by the
+        decision-maker id). Needs the ``mixlogit[dask]`` extra.
+
+        Parameters
+        ----------
+        path : str
+            A parquet file, folder or glob.
+        formula, groups, k_classes, panel, invariant, membership, weights, availability
+            As in :meth:`from_formula`.
+        columns : sequence of str, optional
+            Read only these columns.
+
+        Returns
+        -------
+        DistributedMixedMultinomialLogit
+
+        Examples
+        --------
+        >>> import mixlogit as mx
+        >>> mx.MixedMultinomialLogit.from_parquet  # doctest: +ELLIPSIS
+        <bound method ModelBuilders.from_parquet of <class 'mixlogit.model.MixedMultinomialLogit'>>
+        """
+        try:
+            import dask.dataframe as dd
+        except ImportError:  # pragma: no cover - the optional extra is missing
+            raise SpecificationError("from_parquet needs dask: pip install 'mixlogit[dask]'"
+                                     ) from None
+        frame = dd.read_parquet(path, columns=None if columns is None else list(columns))
+        return cls.from_formula(formula, frame, groups=groups, panel=panel, k_classes=k_classes,
+                                invariant=invariant, membership=membership, weights=weights,
+                                availability=availability)

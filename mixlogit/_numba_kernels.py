@@ -25,7 +25,7 @@ import numpy as np
 try:
     import numba
 except ImportError:  # the compiled kernel is optional
-    numba = None
+    numba = None  # type: ignore[assignment]  # the optional-import idiom: None marks "absent"
 
 __all__ = ["AVAILABLE", "block_derivatives"]
 

@@ -12,6 +12,7 @@ import contextlib
 import contextvars
 import os
 import warnings
+from types import FrameType
 
 from statsmodels.tools import sm_exceptions as _sm
 
@@ -85,7 +86,7 @@ def _external_stacklevel() -> int:
     """Stack level of the first frame outside the mixlogit package."""
     import sys
 
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     level = 1
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
         frame = frame.f_back

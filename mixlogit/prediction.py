@@ -19,7 +19,6 @@ rules of :class:`~mixlogit.data.ChoiceData`:
 """
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 

@@ -13,10 +13,10 @@ import pytest
 from scipy.special import logsumexp, softmax
 
 import mixlogit as mx
-from mixlogit.likelihood import CountsLikelihood
-from mixlogit.model import CountsMixedMultinomialLogit
 from mixlogit.datasets.simulate import simulate_counts
 from mixlogit.exceptions import DataError, SpecificationError
+from mixlogit.likelihood import CountsLikelihood
+from mixlogit.model import CountsMixedMultinomialLogit
 from mixlogit.starts.moments import counts_fisher_information
 
 

@@ -222,3 +222,16 @@ def test_local_starts_on_a_sample_reach_the_full_start_optimum(panel):
     n_sample = sampled.fit_state.options["start_sample"]
     assert 60 < n_sample < 180                       # about half, by the hash
     assert sampled.llf == pytest.approx(full.llf, rel=1e-9)
+
+
+def test_from_parquet_reads_partitioned_files(client, panel, tmp_path):
+    ordered = panel.sort_values(["id", "chid"], kind="stable")
+    for i, part in enumerate(np.array_split(ordered["id"].unique(), 3)):
+        ordered[ordered["id"].isin(part)].to_parquet(tmp_path / f"part{i}.parquet", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DroppedObservationsWarning)
+        local = mx.MixedMultinomialLogit.from_formula(FORMULA, panel, k_classes=2, **KW)
+        dist = mx.MixedMultinomialLogit.from_parquet(str(tmp_path), FORMULA, k_classes=2, **KW)
+    assert dist.choice_data.n_partitions == 3
+    theta = _theta(local.likelihood(), 5)
+    assert dist.loglike(theta) == pytest.approx(local.loglike(theta), rel=1e-12)

@@ -38,7 +38,7 @@ def test_score_and_hessian_match_finite_differences(rich_model, seed):
     numeric = _central_gradient(model.loglike, params)
     np.testing.assert_allclose(score, numeric, rtol=1e-6, atol=1e-6)
     hess = model.hessian(params)
-    numeric_h = np.array([_central_gradient(lambda p: model.score(p)[i], params)
+    numeric_h = np.array([_central_gradient(lambda p, i=i: model.score(p)[i], params)
                           for i in range(len(params))])
     np.testing.assert_allclose(hess, numeric_h, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(hess, hess.T, atol=1e-12)

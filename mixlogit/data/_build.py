@@ -306,9 +306,9 @@ def warn_identical_rows(X: np.ndarray, V: np.ndarray, sit_start, sit_labels,
     Rows are sorted by ``key`` (a function of the attributes) within
     situations, so identical rows are adjacent with equal keys. Distinct
     alternatives may share the modelled attributes (a model with a few of the
-    attributes), so a situation is flagged only when its identical rows come
-    with more rows than the most common situation size, or when half or more
-    of its rows are copies.
+    attributes, or an indicator that is zero on every unchosen alternative), so
+    a situation is flagged only when its identical rows come with more rows than
+    the most common situation size: a copied row adds an alternative.
     """
     if X.shape[0] < 2 or X.shape[1] + V.shape[1] == 0:
         return
@@ -323,7 +323,7 @@ def warn_identical_rows(X: np.ndarray, V: np.ndarray, sit_start, sit_labels,
         return
     copies = np.bincount(sit_of_row[pairs], minlength=len(sit_start))
     typical = int(np.bincount(n_alts).argmax())
-    flagged = np.flatnonzero((copies > 0) & ((n_alts > typical) | (2 * copies >= n_alts)))
+    flagged = np.flatnonzero((copies > 0) & (n_alts > typical))
     if flagged.size:
         warn(
             f"{flagged.size} choice situation(s) hold copies of rows (identical attributes; "

@@ -373,6 +373,7 @@ class MixtureLikelihood(abc.ABC):
         free = self.free
         ev = self.evaluate(params, order=2)
         for it in range(1, maxiter + 1):
+            assert ev.score is not None and ev.hessian is not None  # order=2 evaluations
             g = ev.score[free]
             step = newton_direction(g, -ev.hessian[np.ix_(free, free)])
             if float(g @ step) <= tol * max(1.0, abs(ev.llf)):
@@ -390,6 +391,7 @@ class MixtureLikelihood(abc.ABC):
             ev = self.evaluate(found[2], order=2)
             if history is not None:
                 history.append(ev.llf)
+        assert ev.score is not None and ev.hessian is not None  # order=2 evaluations
         g = ev.score[free]
         decrement = float(g @ newton_direction(g, -ev.hessian[np.ix_(free, free)]))
         return ev.params, ev, maxiter, decrement <= tol * max(1.0, abs(ev.llf))

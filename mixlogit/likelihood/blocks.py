@@ -37,10 +37,11 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -61,7 +62,7 @@ NUMBA_MIN_ROWS = 1_000_000
 #: engine names accepted by ``engine=``
 ENGINES = ("auto", "numpy", "numba")
 
-_LAYOUTS: "weakref.WeakKeyDictionary[Any, BlockLayout]" = weakref.WeakKeyDictionary()
+_LAYOUTS: weakref.WeakKeyDictionary[Any, BlockLayout] = weakref.WeakKeyDictionary()
 _CONTROLLER: list = []
 _PIN_LOCK = threading.Lock()
 _PINNED: list = [0]   # [number of active users, the active limiter]
@@ -478,6 +479,7 @@ def fused_pass(layout: BlockLayout, C: np.ndarray, *, log_pi: np.ndarray | None 
                       derivatives, information, scores)
 
     blocks = layout.blocks
+    parts: Iterable[tuple]
     with single_thread_blas() if layout.n_rows > SINGLE_BLOCK_ROWS else nullcontext():
         if n_jobs > 1 and len(blocks) > 1:
             with ThreadPoolExecutor(max_workers=n_jobs) as pool:
@@ -489,15 +491,18 @@ def fused_pass(layout: BlockLayout, C: np.ndarray, *, log_pi: np.ndarray | None 
         for blk, (ll_b, lo_b, h_b, wh_b, g_b, i_b, G_b) in zip(blocks, parts):
             sl = blk.decision_makers
             loglik[sl] = ll_b
-            if ll_obs is not None:
+            if ll_obs is not None and post is not None:  # both set when log_pi is given
                 ll_obs[sl] = lo_b
                 post[sl] = h_b
             if derivatives:
+                assert wh is not None and grad is not None  # allocated when derivatives
                 wh[sl] = wh_b
                 grad += g_b
                 if information:
+                    assert info is not None
                     info += i_b
                 if scores:
+                    assert G is not None
                     G[:, :, sl] = G_b
     if derivatives and class_weights is not None:
         wh = class_weights

@@ -106,7 +106,7 @@ class CountsState:
         return self.log_sigma
 
     @classmethod
-    def from_utilities(cls, eta_t: np.ndarray) -> "CountsState":
+    def from_utilities(cls, eta_t: np.ndarray) -> CountsState:
         """The state of class-major utilities ``eta_t`` (K, p)."""
         peak = eta_t.max(axis=1)
         ex = np.subtract(eta_t, peak[:, None])
@@ -115,7 +115,7 @@ class CountsState:
 
     @classmethod
     def from_exponentials(cls, eta_t: np.ndarray, ex: np.ndarray, peak: np.ndarray,
-                          total: np.ndarray) -> "CountsState":
+                          total: np.ndarray) -> CountsState:
         """The state from a softmax already computed: ``ex = exp(eta_t - peak)`` (reused in place)."""
         ex /= total[:, None]
         log_sigma = eta_t - (peak + np.log(total))[:, None]
@@ -179,7 +179,7 @@ class CountsLikelihood(MixtureLikelihood):
         self._positive = np.flatnonzero(data.counts > 0)
         self._XT = np.ascontiguousarray(data.features.T)  # L x p: fast BLAS layout
 
-    def reweighted(self, weights: np.ndarray) -> "CountsLikelihood":
+    def reweighted(self, weights: np.ndarray) -> CountsLikelihood:
         return CountsLikelihood(self.data.with_weights(weights), self.layout, self.fixed_mask,
                                 self.fixed_values)
 

@@ -103,7 +103,7 @@ class LongLikelihood(MixtureLikelihood):
         return log_class_shares(Z, gamma)
 
     def start_likelihood(self, *, max_units: int | None = None, seed: int = 0
-                         ) -> "LongLikelihood":
+                         ) -> LongLikelihood:
         """This likelihood, or one on a hashed sample of about ``max_units`` decision makers.
 
         See :func:`mixlogit.likelihood.sampling.sample_mask`: the sample is the
@@ -118,7 +118,7 @@ class LongLikelihood(MixtureLikelihood):
                               self.fixed_mask, self.fixed_values, engine=self.engine_option,
                               n_jobs=self.n_jobs)
 
-    def reweighted(self, weights: np.ndarray) -> "LongLikelihood":
+    def reweighted(self, weights: np.ndarray) -> LongLikelihood:
         data = self.data.with_weights(weights)
         share_layout(self.blocks, data)
         return LongLikelihood(data, self.layout, self.fixed_mask, self.fixed_values,

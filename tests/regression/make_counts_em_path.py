@@ -1,6 +1,9 @@
 """EM log-likelihood path of the counts form, K=3, fixed start, with the code BEFORE the engine rewrite."""
-import json, sys
+import json
+import sys
+
 import numpy as np
+
 import mixlogit as mx
 from mixlogit.datasets.simulate import simulate_counts
 from mixlogit.em import run_em

@@ -1,6 +1,9 @@
 """EM log-likelihood path on electricity, K=3, fixed start, with the code BEFORE the fused engine."""
-import json, subprocess, sys
+import json
+import sys
+
 import numpy as np
+
 import mixlogit as mx
 from mixlogit.em import run_em
 

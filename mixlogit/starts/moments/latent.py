@@ -15,7 +15,8 @@ from ...exceptions import DataError, IdentificationWarning, SpecificationError, 
 __all__ = ["Subspace", "LatentMoments", "latent_moments", "subspace_starts", "full_space_starts"]
 
 
-_M2_TINY = 1e-8
+#: Eigenvalues of ``M2`` at or below this are treated as zero (shared with ``mom.py``).
+M2_TINY = 1e-8
 
 
 # --------------------------------------------------------------------------- #
@@ -44,8 +45,32 @@ def _as_counts(counts: ArrayLike, p: int) -> NDArray[np.float64]:
     return n
 
 
-def _check_k(k: int, name: str = "k") -> int:
-    """Validate a number of mixture components."""
+def check_k(k: int, name: str = "k") -> int:
+    """Validate a number of mixture components.
+
+    Parameters
+    ----------
+    k : int
+        The number to check; booleans and non-integers are refused.
+    name : str, default "k"
+        The argument's name, used in the error message.
+
+    Returns
+    -------
+    int
+        ``k`` as a Python ``int``.
+
+    Raises
+    ------
+    SpecificationError
+        If ``k`` is not a positive integer.
+
+    Examples
+    --------
+    >>> from mixlogit.starts.moments.latent import check_k
+    >>> check_k(3)
+    3
+    """
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
         raise SpecificationError(f"`{name}` must be a positive integer, got {k!r}")
     if k < 1:
@@ -173,7 +198,7 @@ class LatentMoments:
         SpecificationError
             If ``k`` is not in ``1..L``.
         """
-        k = _check_k(k)
+        k = check_k(k)
         L = self.n_features
         if k > L:
             raise SpecificationError(
@@ -215,12 +240,12 @@ class LatentMoments:
         L = lam.shape[0]
         if L == 1:
             return 1
-        kmax = L - 1 if max_k is None else min(_check_k(max_k, "max_k"), L - 1)
+        kmax = L - 1 if max_k is None else min(check_k(max_k, "max_k"), L - 1)
         if kmax < 1:
             return 1
-        if lam[0] <= _M2_TINY:
+        if lam[0] <= M2_TINY:
             return 1
-        floor = max(abs(float(lam[-1])), _M2_TINY)
+        floor = max(abs(float(lam[-1])), M2_TINY)
         best_k, best_ratio = 1, -np.inf
         for k in range(1, kmax + 1):
             if lam[k - 1] <= floor:
@@ -401,7 +426,7 @@ def subspace_starts(
     >>> len(starts), starts[0].shape
     (3, (2, 2))
     """
-    k = _check_k(k)
+    k = check_k(k)
     if isinstance(n_draws, bool) or not isinstance(n_draws, (int, np.integer)) or n_draws < 0:
         raise SpecificationError(f"`n_draws` must be a non-negative integer, got {n_draws!r}")
     rng = np.random.default_rng(seed)
@@ -409,9 +434,9 @@ def subspace_starts(
     r = min(k, L)
     sub = moments.subspace(r)
     total = float(np.trace(moments.m2))
-    if total <= _M2_TINY:
+    if total <= M2_TINY:
         pos = float(np.clip(sub.eigenvalues, 0.0, None).sum())
-        total = pos if pos > _M2_TINY else 1.0
+        total = pos if pos > M2_TINY else 1.0
         warn(
             f"trace of M2 is not (clearly) positive: no heterogeneity detected; drawing with "
             f"total variance {total:.3g}",
@@ -458,8 +483,8 @@ def full_space_starts(
     -------
     list of ndarray, each shape (k, L)
     """
-    L = _check_k(L, "L")
-    k = _check_k(k)
+    L = check_k(L, "L")
+    k = check_k(k)
     if isinstance(n_draws, bool) or not isinstance(n_draws, (int, np.integer)) or n_draws < 0:
         raise SpecificationError(f"`n_draws` must be a non-negative integer, got {n_draws!r}")
     if not np.isfinite(scale) or scale < 0:

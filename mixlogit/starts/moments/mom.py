@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import logsumexp
 
 from ...exceptions import DataError, IdentificationWarning, SpecificationError, warn
-from .latent import _M2_TINY, LatentMoments, Subspace, _check_k
+from .latent import M2_TINY, LatentMoments, Subspace, check_k
 
 __all__ = ["MomentEstimate", "mom_estimate", "shares_to_logits", "logits_to_shares"]
 
@@ -157,7 +157,7 @@ def mom_estimate(
     """
     if not isinstance(moments, LatentMoments):
         raise SpecificationError("`moments` must be a LatentMoments (from latent_moments)")
-    k = _check_k(k)
+    k = check_k(k)
     if method not in ("auto", "tensor", "prony"):
         raise SpecificationError(f"`method` must be 'auto', 'tensor' or 'prony', got {method!r}")
     if not (isinstance(n_tries, (int, np.integer)) and n_tries >= 1):
@@ -173,7 +173,7 @@ def mom_estimate(
         if moments.m3 is None:
             raise SpecificationError("method='tensor' needs M3: compute the moments with order=3")
     sub = moments.subspace(min(k, L))
-    if k >= 2 and sub.eigenvalues[0] <= _M2_TINY:
+    if k >= 2 and sub.eigenvalues[0] <= M2_TINY:
         warn(
             f"M2 is (numerically) zero or negative definite (largest eigenvalue "
             f"{sub.eigenvalues[0]:.3g}): no heterogeneity is detected; returning {k} copies of "
@@ -201,7 +201,7 @@ def mom_estimate(
         if (
             method in ("tensor", "auto")
             and tensor_ok
-            and sub.eigenvalues[k - 1] <= _M2_TINY * max(1.0, sub.eigenvalues[0])
+            and sub.eigenvalues[k - 1] <= M2_TINY * max(1.0, sub.eigenvalues[0])
         ):
             warn(
                 f"the {k} largest eigenvalues of M2 are not all (clearly) positive "
@@ -262,6 +262,7 @@ def _tensor_mom(
     k = U.shape[1]
     lam = sub.eigenvalues[:k]
     W2 = U / np.sqrt(lam)
+    assert moments.m3 is not None, "the caller checks moments.m3 (tensor_ok)"
     T = _contract3(moments.m3, W2)
     best_V, best_score = None, -np.inf
     for _ in range(n_tries):
@@ -308,13 +309,16 @@ def _tensor_mom(
     return gam, shares
 
 
-def _hankel_atoms(m: NDArray[np.float64], k: int) -> tuple[NDArray[np.complex128], bool]:
-    """Atoms of a ``k``-atom 1-D measure from its moments ``m_0..m_{2k-1}``."""
+def _hankel_atoms(m: NDArray[np.float64], k: int) -> tuple[np.ndarray, bool]:
+    """Atoms of a ``k``-atom 1-D measure from its moments ``m_0..m_{2k-1}``.
+
+    The roots are real (float) or complex, as :func:`numpy.roots` returns them.
+    """
     H = np.array([[m[i + l] for l in range(k)] for i in range(k)])
     rhs = -m[k : 2 * k]
     c = np.linalg.lstsq(H, rhs, rcond=None)[0]
     roots = np.roots(np.concatenate(([1.0], c[::-1])))
-    return roots, np.all(np.isfinite(roots))
+    return roots, bool(np.all(np.isfinite(roots)))
 
 
 def _prony_mom(
