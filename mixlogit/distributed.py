@@ -19,7 +19,9 @@ Requirements and rules:
   ``unique()`` pass over the object and categorical columns on the client), so
   every partition builds the same design columns;
 * the missing-value policy runs in each partition; the counts are added up and
-  reported as one :class:`~mixlogit.exceptions.DroppedObservationsWarning`.
+  reported as one :class:`~mixlogit.exceptions.DroppedObservationsWarning`;
+* the within-situation identification check runs once, on the sum of every
+  partition's additive statistics (never a per-partition false alarm).
 
 Dask's nanny sets ``MALLOC_TRIM_THRESHOLD_=65536`` in its workers, which makes
 numpy's temporaries expensive; a cluster started for mixlogit should unset it
@@ -37,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .data._values import judge_within_situation
 from .data.long import ChoiceData
 from .exceptions import DroppedObservationsWarning, SpecificationError, collected_warnings, warn
 from .formula import parse_formulas
@@ -157,7 +160,8 @@ def _build_partition(frame: pd.DataFrame, args: dict) -> dict:
             panel=None if col["panel"] is None else frame[col["panel"]],
             exog_invariant=inv, exog_membership=mem,
             weights=None if col["weights"] is None else frame[col["weights"]],
-            availability=None if col["availability"] is None else frame[col["availability"]])
+            availability=None if col["availability"] is None else frame[col["availability"]],
+            check_identification=False)
     others = [(m, c) for m, c in caught if not issubclass(c, DroppedObservationsWarning)]
     layout = ParamLayout(1, data.exog_names, data.invariant_names, data.membership_names)
     return {"empty": False, "partition": Partition(LongLikelihood(data, layout)),
@@ -165,7 +169,8 @@ def _build_partition(frame: pd.DataFrame, args: dict) -> dict:
             "weights": np.asarray(data.weights), "exog_membership": data.exog_membership,
             "ids": data.decision_maker_ids, "names": (data.exog_names, data.invariant_names,
                                                        data.membership_names),
-            "has_panel": data.has_panel, "weights_kind": data.weights_kind, "warnings": others}
+            "has_panel": data.has_panel, "weights_kind": data.weights_kind,
+            "within": data.within_statistics(), "warnings": others}
 
 
 def _partition_of(built: dict) -> Partition:
@@ -250,6 +255,10 @@ def partitioned_data_from_dask(formula: str, ddf, *, groups: str, panel: str | N
             raise SpecificationError(
                 f"partitions built different design columns ({list(names[0])} vs "
                 f"{list(m['names'][0])}); give categorical columns known categories")
+    within = metas[0]["within"]
+    for m in metas[1:]:
+        within = within + m["within"]
+    judge_within_situation(within, list(names[0]) + list(names[1]))  # once, on the whole data
     parts = [client.submit(_partition_of, built[i], pure=False) for i in keep]
     _wait(parts)
     _report_drops(metas)

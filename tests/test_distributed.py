@@ -235,3 +235,24 @@ def test_from_parquet_reads_partitioned_files(client, panel, tmp_path):
     assert dist.choice_data.n_partitions == 3
     theta = _theta(local.likelihood(), 5)
     assert dist.loglike(theta) == pytest.approx(local.loglike(theta), rel=1e-12)
+
+
+def test_identification_is_checked_on_all_partitions_together(client, panel):
+    """A column constant within the situations of one partition only is no false alarm;
+    one constant everywhere is refused, once."""
+    df = panel.sort_values(["id", "chid"], kind="stable").copy()
+    first = df["id"] <= df["id"].unique()[59]
+    df["x4"] = np.where(first, 1.0, df["x3"])     # constant within the first partition's situations
+    with pytest.raises(SpecificationError, match="do not vary"):  # that partition alone: refused
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DroppedObservationsWarning)
+            mx.MixedMultinomialLogit.from_formula("choice ~ x1 + x4 - 1", df[first], k_classes=1,
+                                                  **KW)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DroppedObservationsWarning)
+        pdata = partitioned_data_from_dask("choice ~ x1 + x4 - 1", dd.from_pandas(
+            df, npartitions=4, sort=False), **KW)
+        assert pdata.n_partitions == 4
+        with pytest.raises(SpecificationError, match="do not vary within any choice situation"):
+            partitioned_data_from_dask("choice ~ x1 + z1 - 1", dd.from_pandas(
+                df, npartitions=4, sort=False), groups="chid", panel="id")

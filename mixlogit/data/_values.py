@@ -8,6 +8,8 @@ bad value, its first row (0-based position in the input).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import datetime
 from collections.abc import Sequence
 
@@ -20,7 +22,8 @@ from ..exceptions import DataError, SpecificationError
 _TIME_TYPES = (datetime.date, datetime.time, datetime.timedelta, np.datetime64, np.timedelta64)
 
 __all__ = ["describe_non_numeric", "to_float", "as_vector", "as_matrix", "as_ids",
-           "refuse_infinite", "canonical_codes", "check_within_situation_variation"]
+           "refuse_infinite", "canonical_codes", "check_within_situation_variation",
+           "WithinStatistics", "within_situation_statistics", "judge_within_situation"]
 
 def describe_non_numeric(values, name: str) -> str | None:
     """Say which value of a column is not a number, or ``None`` if all are.
@@ -152,20 +155,55 @@ def as_ids(values, label: str, n: int) -> np.ndarray:
     return arr
 
 
-def check_within_situation_variation(X, V, xnames, vnames, sit_start, sit_of_row) -> None:
-    """Raise if a column or a combination of columns is constant within every situation."""
-    W = np.hstack([X, V]) if V.shape[1] else X
-    names = list(xnames) + list(vnames)
-    if W.shape[1] == 0:
-        raise SpecificationError("the model has no attributes: give at least one column in exog")
+@dataclass(frozen=True)
+class WithinStatistics:
+    """Additive statistics of the within-situation identification check.
+
+    Sums over rows of the attributes and their squares, and the Gram matrix of
+    the attributes centred within their situation; adding the statistics of
+    disjoint sets of whole situations gives those of their union, so partitioned
+    data check identification once, globally (:func:`judge_within_situation`).
+    """
+
+    n: int
+    total: np.ndarray
+    squares: np.ndarray
+    gram: np.ndarray
+
+    def __add__(self, other: "WithinStatistics") -> "WithinStatistics":
+        return WithinStatistics(self.n + other.n, self.total + other.total,
+                                self.squares + other.squares, self.gram + other.gram)
+
+
+def within_situation_statistics(X, V, sit_start) -> WithinStatistics:
+    """The additive statistics of :func:`check_within_situation_variation` for some situations.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mixlogit.data._values import within_situation_statistics
+    >>> s = within_situation_statistics(np.array([[1.0], [3.0], [2.0], [2.0]]),
+    ...                                 np.empty((4, 0)), np.array([0, 2]))
+    >>> s.n, float(s.gram[0, 0])       # centred within (1, 3) and (2, 2): 1 + 1 + 0 + 0
+    (4, 2.0)
+    """
+    W = np.hstack([X, V]) if V.shape[1] else np.asarray(X)
     counts = np.diff(np.append(sit_start, W.shape[0]))
-    means = np.add.reduceat(W, sit_start, axis=0) / counts[:, None]
+    means = np.add.reduceat(W, sit_start, axis=0) / counts[:, None] if W.shape[0] else W[:0]
     Wc = W - np.repeat(means, counts, axis=0)   # the one rows x L temporary
-    n = W.shape[0]
-    mean = W.sum(axis=0) / n
+    return WithinStatistics(int(W.shape[0]), W.sum(axis=0), np.einsum("ij,ij->j", W, W),
+                            Wc.T @ Wc)
+
+
+def judge_within_situation(stats: WithinStatistics, names: Sequence[str]) -> None:
+    """Raise if a column or a combination of columns is constant within every situation."""
+    names = list(names)
+    if stats.gram.shape[0] == 0:
+        raise SpecificationError("the model has no attributes: give at least one column in exog")
+    mean = stats.total / max(stats.n, 1)
     # spread of each column (a threshold only: the one-pass formula is precise enough)
-    scale = np.sqrt(np.maximum(np.einsum("ij,ij->j", W, W) - n * mean ** 2, 0.0))
-    within = np.sqrt(np.einsum("ij,ij->j", Wc, Wc))
+    scale = np.sqrt(np.maximum(stats.squares - stats.n * mean ** 2, 0.0))
+    within = np.sqrt(np.maximum(np.diag(stats.gram), 0.0))
     constant = within <= 1e-10 * np.maximum(scale, 1.0)
     if constant.any():
         cols = [names[j] for j in np.flatnonzero(constant)]
@@ -176,9 +214,9 @@ def check_within_situation_variation(X, V, xnames, vnames, sit_start, sit_of_row
             f"term alt_specific({cols[0]}, alt, ref=...) (alt: the alternative column, ref: "
             "its reference level), or use them as membership covariates"
         )
-    gram = (Wc.T @ Wc) / np.outer(within, within)
+    gram = stats.gram / np.outer(within, within)
     eigval, eigvec = np.linalg.eigh(gram)
-    tol = 1e-10 * max(eigval[-1], 1.0) * W.shape[1]
+    tol = 1e-10 * max(eigval[-1], 1.0) * gram.shape[0]
     if eigval[0] <= tol:
         null = eigvec[:, eigval <= tol]
         involved = np.abs(null).max(axis=1) > 1e-6
@@ -186,10 +224,16 @@ def check_within_situation_variation(X, V, xnames, vnames, sit_start, sit_of_row
         raise SpecificationError(
             f"a combination of {cols} is constant within every choice situation (the "
             "within-situation attribute matrix has rank "
-            f"{int((eigval > tol).sum())} < {W.shape[1]}), so the coefficients are not "
+            f"{int((eigval > tol).sum())} < {gram.shape[0]}), so the coefficients are not "
             "identified; drop one of these columns, or use a reference alternative for "
             "alternative-specific constants"
         )
+
+
+def check_within_situation_variation(X, V, xnames, vnames, sit_start, sit_of_row) -> None:
+    """Raise if a column or a combination of columns is constant within every situation."""
+    judge_within_situation(within_situation_statistics(X, V, sit_start),
+                           list(xnames) + list(vnames))
 
 
 def refuse_infinite(arr: np.ndarray, cols: Sequence[str]) -> None:

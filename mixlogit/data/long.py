@@ -52,7 +52,12 @@ from ._build import (
     situation_layout,
     warn_identical_rows,
 )
-from ._values import check_within_situation_variation, describe_non_numeric
+from ._values import (
+    WithinStatistics,
+    check_within_situation_variation,
+    describe_non_numeric,
+    within_situation_statistics,
+)
 
 __all__ = ["ChoiceData", "DropReport", "describe_non_numeric", "WEIGHTS_KINDS"]
 
@@ -189,6 +194,20 @@ class ChoiceData:
     def decision_maker_of_row(self) -> np.ndarray:
         return self.decision_maker_of_situation[self.situation_of_row]
 
+    def within_statistics(self) -> WithinStatistics:
+        """The additive statistics of the within-situation identification check.
+
+        Examples
+        --------
+        >>> import mixlogit as mx
+        >>> from mixlogit.data._values import judge_within_situation
+        >>> df = mx.datasets.electricity.load()
+        >>> d = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ pf + cl - 1", df, groups="chid", panel="id", k_classes=1).choice_data
+        >>> judge_within_situation(d.within_statistics(), d.exog_names)   # identified: no error
+        """
+        return within_situation_statistics(self.exog, self.exog_invariant, self.situation_start)
+
     def with_weights(self, weights: np.ndarray) -> ChoiceData:
         """The same data with other weights of the same kind (used by the bootstrap)."""
         weights = np.asarray(weights, dtype=float)
@@ -220,6 +239,7 @@ class ChoiceData:
         invariant_names: Sequence[str] | None = None,
         membership_names: Sequence[str] | None = None,
         argument_names: dict[str, str] | None = None,
+        check_identification: bool = True,
     ) -> ChoiceData:
         """Validate long-format arrays and build the sorted, coded data.
 
@@ -259,6 +279,12 @@ class ChoiceData:
         argument_names : dict, optional
             How to name the arguments in error messages (the formula interface
             passes the user's column names).
+        check_identification : bool
+            Check that the attributes vary within situations (rank of the
+            within-situation design). Partitioned data switch it off and check
+            once on the sum of every partition's
+            :meth:`within_statistics` instead, so a partition without variation
+            is not a false alarm.
 
         Returns
         -------
@@ -308,8 +334,9 @@ class ChoiceData:
         Vs = np.ascontiguousarray(raw.V[order])
         if ids.alt is None:
             warn_identical_rows(Xs, Vs, lay.sit_start, lay.sit_labels, row_key)
-        check_within_situation_variation(Xs, Vs, raw.xnames, raw.vnames, lay.sit_start,
-                                         lay.sit_of_row)
+        if check_identification:
+            check_within_situation_variation(Xs, Vs, raw.xnames, raw.vnames, lay.sit_start,
+                                             lay.sit_of_row)
         Z = membership_matrix(raw, order, lay.dm_row_start, names)
         wd, kind = decision_maker_weights(raw, order, lay.dm_row_start, weights_kind, names)
         return cls(

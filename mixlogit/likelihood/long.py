@@ -136,6 +136,7 @@ class LongLikelihood(MixtureLikelihood):
     def class_information(self, params: np.ndarray, wh: np.ndarray) -> list[np.ndarray]:
         res = self._pass(params, shares=False, class_weights=np.asarray(wh, float),
                          information=True)
+        assert res.info is not None  # information=True
         return [res.info[k] for k in range(self.layout.k_classes)]
 
     # ------------------------------------------------------------ evaluate
@@ -161,7 +162,9 @@ class LongLikelihood(MixtureLikelihood):
         log_pi = self.log_shares(params)
         if not self._fresh(state, params, log_pi, order):
             state = self._pass(params, information=order >= 2, scores=order >= 1)
-        if state.ll_obs is not None and np.array_equal(state.log_shares, log_pi):
+        assert state is not None  # _fresh(None, ...) is False
+        if (state.ll_obs is not None and state.posteriors is not None  # set with log_shares
+                and state.log_shares is not None and np.array_equal(state.log_shares, log_pi)):
             ll_obs, h = state.ll_obs, state.posteriors
         else:
             a = log_pi + state.loglik
@@ -172,6 +175,7 @@ class LongLikelihood(MixtureLikelihood):
         llf = float(w @ ll_obs)
         if order == 0:
             return Evaluation(params, llf, ll_obs, h, log_pi, state)
+        assert state.scores is not None  # a pass with scores=True, or _fresh checked them
         S = self._scores(h, log_pi, state.scores)
         score = w @ S
         if order == 1:
@@ -205,6 +209,7 @@ class LongLikelihood(MixtureLikelihood):
         N = h.shape[0]
         w = data.weights
         wh = state.wh
+        assert wh is not None and state.info is not None and state.scores is not None  # order 2
         H = -(S * w[:, None]).T @ S
         mem = np.arange(lay.n_params)[lay.membership_slice]
         pi = np.exp(log_pi)
@@ -286,6 +291,7 @@ class LongLikelihood(MixtureLikelihood):
         if not (isinstance(state, PassResult) and state.wh is wh and state.info is not None
                 and np.array_equal(state.C, C)):
             state = self._pass(params, shares=False, class_weights=wh, information=True)
+        assert state.grad is not None and state.info is not None  # information=True
         n_u = lay.membership_slice.start
         G = np.zeros(n_u)
         A = np.zeros((n_u, n_u))
@@ -343,6 +349,8 @@ class LongLikelihood(MixtureLikelihood):
                     and state.log_shares is not None and np.array_equal(state.log_shares, log_pi)
                     and np.array_equal(state.C, self.layout.unpack(params).class_coefficients)):
                 state = self._pass(params, information=True)
+            assert state.ll_obs is not None and state.posteriors is not None  # log_pi given
+            assert state.log_shares is not None
             ev = Evaluation(params, float(self.data.weights @ state.ll_obs), state.ll_obs,
                             state.posteriors, state.log_shares, state)
             return ev.llf, ev
@@ -375,6 +383,7 @@ class LongLikelihood(MixtureLikelihood):
         free = self.free
         ev = self.evaluate(params, order=2)
         for it in range(1, maxiter + 1):
+            assert ev.score is not None and ev.hessian is not None  # order=2 evaluations
             g = ev.score[free]
             step = newton_direction(g, -ev.hessian[np.ix_(free, free)])
             if float(g @ step) <= tol * max(1.0, abs(ev.llf)):
@@ -394,6 +403,7 @@ class LongLikelihood(MixtureLikelihood):
                                                                               order=2)
             if history is not None:
                 history.append(ev.llf)
+        assert ev.score is not None and ev.hessian is not None  # order=2 evaluations
         g = ev.score[free]
         decrement = float(g @ newton_direction(g, -ev.hessian[np.ix_(free, free)]))
         return ev.params, ev, maxiter, decrement <= tol * max(1.0, abs(ev.llf))

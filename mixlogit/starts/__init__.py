@@ -39,7 +39,7 @@ Given values
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -219,6 +219,7 @@ def _short(likelihood, n_starts: int, rng: np.random.Generator, *, generator: st
     """``start="short"``: :func:`~mixlogit.starts.search.short_starts`, the candidates named by
     ``generator`` (a registry name; default: cheap partitions on the long form, draws of the
     estimated norm on the counts form)."""
+    gen: Callable[..., list] | None
     if generator is None:
         gen = moment_subspace_starts if _is_counts(likelihood) else None
     elif generator in START_STRATEGIES and generator != "short":

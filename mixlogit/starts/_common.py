@@ -120,6 +120,7 @@ def class_scores(likelihood: MixtureLikelihood, params: np.ndarray, k: int,
     ev = lik1.evaluate(theta, order=1)
     L = lay.k_exog
     info = lik1.class_information(theta, weights[:, None])[0][:L, :L]
+    assert ev.score_obs is not None  # order=1
     return ev.score_obs[:, :L], info
 
 

@@ -109,7 +109,7 @@ def perturbation_move(likelihood: MixtureLikelihood, params: np.ndarray, posteri
     """
     N, K = posteriors.shape
     h = posteriors.copy()
-    chosen = rng.random(N) < fraction
+    chosen = np.asarray(rng.random(N) < fraction)  # (N,) bool; N from a shape is Any
     h[chosen] = 0.0
     h[np.flatnonzero(chosen), rng.integers(0, K, size=int(chosen.sum()))] = 1.0
     wh = likelihood.weights[:, None] * h

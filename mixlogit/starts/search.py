@@ -157,6 +157,7 @@ def individual_logits(likelihood: MixtureLikelihood, *, shrinkage: float = 1.0,
     beta_bar, delta = u.betas[0], u.delta
     w = data.weights
     N = data.n_decision_makers
+    assert ev.hessian is not None  # polish evaluates to order 2
     A_bar = -ev.hessian[:L, :L] / max(float(w.sum()), 1.0)
     A_bar = 0.5 * (A_bar + A_bar.T) + 1e-8 * np.trace(A_bar) / max(L, 1) * np.eye(L)
     X = data.exog

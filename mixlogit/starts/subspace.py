@@ -125,6 +125,7 @@ def score_subspace(likelihood: MixtureLikelihood, dim: int) -> ScoreSubspace:
                                         maxiter=100, tol=1e-13)
     free = ~mask
     w = data.weights
+    assert ev.score_obs is not None and ev.hessian is not None  # polish evaluates to order 2
     S = ev.score_obs[:, free]
     B = (S * w[:, None]).T @ S
     A = -ev.hessian[np.ix_(free, free)]
