@@ -48,10 +48,10 @@ def one_size(n_dm: int, n_starts: int, seed: int) -> dict:
     t0 = time.perf_counter()
     res = model.fit(n_starts=n_starts, seed=seed)
     total = time.perf_counter() - t0
-    est = res._estimate
+    est = res.fit_state.estimate
     n_iter = int(res.starts["n_iter"].sum())
     # one E-step + M-step, timed alone at the estimate (median of 5)
-    estep, mstep = res._likelihood.make_steps()
+    estep, mstep = res.fit_state.likelihood.make_steps()
     params = res.params.to_numpy()
     times = []
     for _ in range(5):

@@ -99,14 +99,6 @@ def test_predict_on_new_data_matches_in_sample(fitted, small_panel):
     np.testing.assert_allclose(new, fitted.predict().loc[subset.index], rtol=1e-12)
 
 
-def test_predict_new_data_with_unavailable_alternative(fitted, small_panel):
-    df = small_panel.data
-    one = df[df["chid"] == df["chid"].iloc[0]].copy()
-    one["x1"] += 1.0
-    p = fitted.predict(one)
-    assert p.sum() == pytest.approx(1.0)
-
-
 def test_summary_layout(fitted):
     text = fitted.summary().as_text()
     for title in ("Latent Class Multinomial Logit Results", "Class 1 (share", "Class 2 (share",

@@ -23,7 +23,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_ruff_is_clean():
     pytest.importorskip("ruff")
-    out = _run("ruff", "check", "--no-cache", "mixlogit", "tests", "benchmarks")
+    out = _run("ruff", "check", "--no-cache", "--output-format", "concise", "mixlogit", "tests", "benchmarks")
     assert out.returncode == 0, f"ruff check found problems:\n{out.stdout}{out.stderr}"
 
 
