@@ -47,7 +47,8 @@ from .likelihood.long import LongLikelihood
 from .likelihood.partitioned import Partition, PartitionedData
 from .params import ParamLayout
 
-__all__ = ["DaskBackend", "is_dask_frame", "partitioned_data_from_dask", "counts_from_events"]
+__all__ = ["DaskBackend", "is_dask_frame", "partitioned_data_from_dask", "counts_from_events",
+           "posterior_frame"]
 
 
 def is_dask_frame(data: Any) -> bool:
@@ -329,3 +330,46 @@ def counts_from_events(events, candidate_column: str, features) -> tuple[pd.Seri
     counts = sizes.reindex(features.index, fill_value=0).astype(int)
     counts.name = "count"
     return counts, features
+
+
+def _posteriors_of(part: Partition, params: np.ndarray, columns: list[str]) -> pd.DataFrame:
+    lik = part.likelihood
+    post = lik.evaluate(params).posteriors
+    return pd.DataFrame(post, index=pd.Index(lik.data.decision_maker_ids, name="decision_maker"),
+                        columns=columns)
+
+
+def posterior_frame(results):
+    """Posterior class probabilities of a distributed fit as a dask DataFrame.
+
+    One partition per resident partition of the data, computed where it lives
+    (nothing is gathered to the client until the frame is computed).
+
+    Parameters
+    ----------
+    results : MixedMultinomialLogitResults
+        A fit of a :class:`~mixlogit.model.DistributedMixedMultinomialLogit`.
+
+    Returns
+    -------
+    dask.dataframe.DataFrame
+        Indexed by decision maker, one column per class.
+
+    Raises
+    ------
+    SpecificationError
+        The fit is not on Dask-resident data.
+    """
+    import dask
+    import dask.dataframe as dd
+
+    backend = getattr(results.fit_state.likelihood, "backend", None)  # the model layout's parts
+    if not isinstance(backend, DaskBackend):
+        raise SpecificationError("posterior_frame needs a fit of Dask-resident data; for a local "
+                                 "fit use results.posterior_probs()")
+    params = np.asarray(results.fit_state.params, float)
+    columns = list(results.model.layout.class_names)
+    meta = pd.DataFrame({c: pd.Series(dtype=float) for c in columns},
+                        index=pd.Index([], name="decision_maker"))
+    parts = [dask.delayed(_posteriors_of)(fut, params, columns) for fut in backend.futures]
+    return dd.from_delayed(parts, meta=meta)

@@ -256,3 +256,23 @@ def test_identification_is_checked_on_all_partitions_together(client, panel):
         with pytest.raises(SpecificationError, match="do not vary within any choice situation"):
             partitioned_data_from_dask("choice ~ x1 + z1 - 1", dd.from_pandas(
                 df, npartitions=4, sort=False), groups="chid", panel="id")
+
+
+def test_posterior_frame_is_a_dask_collection_equal_to_the_gathered_posteriors(client, panel):
+    from mixlogit.distributed import posterior_frame
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DroppedObservationsWarning)
+        dist = mx.MixedMultinomialLogit.from_formula(FORMULA, _ddf(panel, 3), k_classes=2, **KW)
+    res = dist.fit(n_starts=1, seed=0)
+    frame = posterior_frame(res)
+    assert frame.npartitions == 3
+    computed = frame.compute()
+    gathered = res.posterior_probs()
+    np.testing.assert_allclose(computed.to_numpy(), gathered.to_numpy(), rtol=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DroppedObservationsWarning)
+        local = mx.MixedMultinomialLogit.from_formula("choice ~ x1 + x2 - 1", panel,
+                                                      groups="chid", panel="id", k_classes=1)
+    with pytest.raises(SpecificationError, match="Dask-resident"):
+        posterior_frame(local.fit())
