@@ -14,33 +14,26 @@ import numpy as np
 import pandas as pd
 from statsmodels.base.model import LikelihoodModel
 
-from . import _checks as ck
 from . import selection
-from ._direct import DIRECT_METHODS, fit_direct
+from ._direct import DIRECT_METHODS
+from ._fit import run_fit
 from ._fit_options import (
     FIT_CHECKS,
     FIT_DEFAULTS,
     FORMULA_CHECKS,
-    check_fit_options,
-    check_fixed,
     check_k_classes,
-    default_cov_type,
-    make_checked_starts,
-    uses_portfolio,
 )
 from ._model_builders import ModelBuilders
 from ._model_likelihood import LikelihoodMethods
 from .data import ChoiceData, CountsData
-from .exceptions import EstimationError, IdentificationWarning, SpecificationError, warn
+from .exceptions import IdentificationWarning, SpecificationError, warn
 from .formula import FormulaSpec
-from .likelihood import CountsLikelihood, LongLikelihood, MixtureLikelihood, estimate
-from .likelihood.constrained import ConstrainedLikelihood, constrain
-from .likelihood.estimate import SWITCH_TOL, optima_starts, sample_optima
+from .likelihood import CountsLikelihood, LongLikelihood, MixtureLikelihood
+from .likelihood.estimate import SWITCH_TOL
 from .likelihood.partitioned import PartitionedData, PartitionedLikelihood
 from .params import ParamLayout
 from .prediction import predict_counts, predict_long
 from .results import MixedMultinomialLogitResults
-from .starts.portfolio import run_portfolio
 
 #: default of ``model.start_sample``: above this many decision makers the starts are fitted
 #: on a hashed sample of them and the sample's distinct optima go on to all the data
@@ -355,61 +348,7 @@ class MixedMultinomialLogit(ModelBuilders, LikelihoodMethods, LikelihoodModel):
                      maxiter=maxiter, polish=polish, switch_tol=switch_tol, fixed=fixed,
                      cov_type=cov_type, cov_kwds=cov_kwds, n_jobs=n_jobs, progress=progress,
                      disp=disp, constraints=constraints, bounds=bounds)
-        opts = check_fit_options(given, start_kwds, has_start_params=start_params is not None)
-        fixed = check_fixed(fixed)
-        rng = np.random.default_rng(opts["seed"])
-        lik = self.likelihood(fixed, engine=opts["engine"])
-        constrained = constrain(lik, constraints=constraints, bounds=bounds)
-        if constrained is not lik and opts["method"] != "em":
-            raise SpecificationError(f"fit(): constraints and bounds need method='em', not "
-                                     f"{opts['method']!r}")
-        portfolio = self.k_classes > 1 and uses_portfolio(
-            given, has_start_params=start_params is not None)
-        start = start_params if start_params is not None else (
-            lik.default_start if start is None else start)
-        n = 1 if self.k_classes == 1 and isinstance(start, str) else (opts["n_starts"] or 10)
-        sample_seed = opts["seed"] if isinstance(opts["seed"], (int, np.integer)) else 0
-        start_lik = lik.start_likelihood(max_units=self.start_sample, seed=int(sample_seed))
-        if portfolio and start_kwds:  # the portfolio takes no start-strategy options
-            ck.check_keywords(start_kwds, ["start_params", *given], where="fit()")
-        search = dict(rng=rng, budget=opts["budget"], n_jobs=opts["n_jobs"],
-                      progress=opts["progress"], tol=opts["tol"], maxiter=opts["maxiter"])
-        if portfolio and start_lik is lik:
-            starts = []
-        elif portfolio:  # the portfolio on a sample; its distinct optima go on to all the data
-            starts = optima_starts(run_portfolio(start_lik, **search))
-        else:
-            starts = make_checked_starts(start_lik, start, n, rng, start_kwds,
-                                         ["start_params", *given])
-            if not starts:
-                raise EstimationError("no start values were produced")
-            if start_lik is not lik:  # starts fitted on a sample: its distinct optima go on
-                starts = sample_optima(start_lik, starts, tol=opts["tol"],
-                                       maxiter=opts["maxiter"])
-        lik = constrained  # the starts are the unconstrained model's, made feasible
-        if portfolio and not starts:
-            est = run_portfolio(lik, **search)
-        elif opts["method"] == "em":
-            est = estimate(lik, starts, tol=opts["tol"], maxiter=opts["maxiter"],
-                           polish=opts["polish"], switch_tol=opts["switch_tol"],
-                           n_jobs=opts["n_jobs"], progress=opts["progress"])
-        else:
-            est = fit_direct(lik, starts, method=opts["method"], maxiter=opts["maxiter"],
-                             disp=opts["disp"], rng=rng, progress=opts["progress"])
-        if not np.isfinite(est.llf):
-            raise EstimationError("every start failed: the log-likelihood is not finite")
-        options = {key: opts[key] for key in ("n_starts", "tol", "maxiter", "polish",
-                                              "switch_tol", "n_jobs")}
-        options["start"] = "portfolio" if portfolio else (
-            start if isinstance(start, str) else "given")
-        options["budget"] = opts["budget"]
-        options["start_sample"] = start_lik.n_units  # decision makers the starts were fitted on
-        if isinstance(lik, ConstrainedLikelihood):  # active bounds held, optimum rechecked
-            lik, est = lik.finish(est)
-        return MixedMultinomialLogitResults.from_estimate(
-            self, lik, est, cov_type=default_cov_type(self.choice_data, cov_type),
-            cov_kwds=dict(cov_kwds or {}),
-            method=opts["method"], seed=opts["seed"], options=options)
+        return run_fit(self, given, start_params=start_params, start_kwds=start_kwds)
 
     # ------------------------------------------------------------- predict
     def predict(self, params, exog=None, *, groups=None, exog_invariant=None,
