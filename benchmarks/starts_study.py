@@ -55,6 +55,7 @@ from scipy.special import softmax
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 
 import mixlogit as mx  # noqa: E402
+from mixlogit.em import StartReport  # noqa: E402
 from mixlogit.likelihood.estimate import estimate  # noqa: E402
 from mixlogit.params import align_classes  # noqa: E402
 from mixlogit.starts import make_starts  # noqa: E402
@@ -86,7 +87,7 @@ def settings():
         "choice ~ x1 + x2 + x3 + x4 - 1", sim.data, groups="chid", panel="id", k_classes=5)
 
 
-def reference(lik, n_ref: int) -> float:
+def reference(lik, n_ref: int) -> tuple[float, StartReport]:
     rng = np.random.default_rng(12345)
     per = max(n_ref // 5, 1)
     starts = []

@@ -76,6 +76,7 @@ import pandas as pd
 import mixlogit as mx
 pd.set_option("display.width", 100)
 HAVE_DASK = all(importlib.util.find_spec(m) is not None for m in ("dask", "distributed"))
+HAVE_NUMBA = importlib.util.find_spec("numba") is not None
 """
 doctest_default_flags = 0
 import doctest as _doctest  # noqa: E402

@@ -219,6 +219,7 @@ def alt_specific(x, alt, *, ref=None) -> np.ndarray:
     return transform.transform(x, alt, ref=ref)
 
 
+# patsy's stateful-transform protocol: an attribute set on the function object
 asc.__patsy_stateful_transform__ = ASCTransform  # type: ignore[attr-defined]
 alt_specific.__patsy_stateful_transform__ = AltSpecificTransform  # type: ignore[attr-defined]
 

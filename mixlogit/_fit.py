@@ -26,7 +26,7 @@ from ._fit_options import (
 from .exceptions import EstimationError, SpecificationError
 from .likelihood import estimate
 from .likelihood.constrained import ConstrainedLikelihood, constrain
-from .likelihood.estimate import optima_starts, sample_optima
+from .likelihood.estimate import optima_starts
 from .results import MixedMultinomialLogitResults
 from .starts.portfolio import run_portfolio
 
@@ -73,20 +73,27 @@ def run_fit(model, given: dict[str, Any], *, start_params: Any,
     start_lik = lik.start_likelihood(max_units=model.start_sample, seed=int(sample_seed))
     if portfolio and start_kwds:  # the portfolio takes no start-strategy options
         ck.check_keywords(start_kwds, ["start_params", *given], where="fit()")
+    if portfolio and not opts["polish"]:
+        raise SpecificationError(
+            "fit(): polish=False does not apply to the start portfolio (start=None, "
+            "n_starts=None), which finishes every continued start by Newton's method; name "
+            "a strategy to run EM alone, e.g. start='partition', n_starts=10, polish=False")
+    sample_est = None
     search = dict(rng=rng, budget=opts["budget"], n_jobs=opts["n_jobs"],
                   progress=opts["progress"], tol=opts["tol"], maxiter=opts["maxiter"])
     if portfolio and start_lik is lik:
         starts = []
     elif portfolio:  # the portfolio on a sample; its distinct optima go on to all the data
-        starts = optima_starts(run_portfolio(start_lik, **search))
+        sample_est = run_portfolio(start_lik, **search)
+        starts = optima_starts(sample_est)
     else:
         starts = make_checked_starts(start_lik, start, n, rng, start_kwds,
                                      ["start_params", *given])
         if not starts:
             raise EstimationError("no start values were produced")
         if start_lik is not lik:  # starts fitted on a sample: its distinct optima go on
-            starts = sample_optima(start_lik, starts, tol=opts["tol"],
-                                   maxiter=opts["maxiter"])
+            sample_est = estimate(start_lik, starts, tol=opts["tol"], maxiter=opts["maxiter"])
+            starts = optima_starts(sample_est)
     lik = constrained  # the starts are the unconstrained model's, made feasible
     if portfolio and not starts:
         est = run_portfolio(lik, **search)
@@ -105,6 +112,9 @@ def run_fit(model, given: dict[str, Any], *, start_params: Any,
         start if isinstance(start, str) else "given")
     options["budget"] = opts["budget"]
     options["start_sample"] = start_lik.n_units  # decision makers the starts were fitted on
+    if start_lik is not lik and sample_est is not None:
+        # the full-data runs start from distinct sample optima: the search is judged on the sample
+        options["sample_report"] = sample_est.report
     if isinstance(lik, ConstrainedLikelihood):  # active bounds held, optimum rechecked
         lik, est = lik.finish(est)
     return MixedMultinomialLogitResults.from_estimate(

@@ -493,6 +493,8 @@ def test_budget_applies_to_the_portfolio_only(small_model):
         small_model.fit(n_starts=2, budget=50)
     with pytest.raises(mx.SpecificationError, match="budget must be None or a whole number"):
         small_model.fit(budget=0)
+    with pytest.raises(mx.SpecificationError, match="polish=False does not apply to the start"):
+        small_model.fit(polish=False)
 
 
 def test_engine_option(small_model):

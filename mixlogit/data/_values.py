@@ -8,10 +8,9 @@ bad value, its first row (0-based position in the input).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import datetime
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -170,7 +169,7 @@ class WithinStatistics:
     squares: np.ndarray
     gram: np.ndarray
 
-    def __add__(self, other: "WithinStatistics") -> "WithinStatistics":
+    def __add__(self, other: WithinStatistics) -> WithinStatistics:
         return WithinStatistics(self.n + other.n, self.total + other.total,
                                 self.squares + other.squares, self.gram + other.gram)
 

@@ -244,6 +244,7 @@ class ConstrainedLikelihood(MixtureLikelihood):
                  held: np.ndarray | None = None):
         super().__init__(inner.data, inner.layout, inner.fixed_mask, inner.fixed_values)
         self.inner = inner
+        # the wrapper takes the class-level constants of the likelihood it wraps, per instance
         self.form = inner.form  # type: ignore[misc]
         self.supported_starts = inner.supported_starts  # type: ignore[misc]
         self.default_start = inner.default_start  # type: ignore[misc]

@@ -15,7 +15,7 @@ import os
 import pickle
 import tempfile
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from ..exceptions import DataError
 from .wrapper import unwrap
@@ -30,9 +30,9 @@ MODEL_DATA_ATTRS = ("choice_data", "data_frame", "data_index", "endog", "exog", 
 def save_atomic(obj: Any, fname: str | os.PathLike | IO[bytes]) -> None:
     """Pickle ``obj`` to ``fname`` through a temporary file renamed into place."""
     if hasattr(fname, "write"):
-        pickle.dump(obj, fname, protocol=pickle.HIGHEST_PROTOCOL)  # type: ignore[arg-type]
+        pickle.dump(obj, cast(IO[bytes], fname), protocol=pickle.HIGHEST_PROTOCOL)
         return
-    path = os.path.abspath(os.fspath(fname))  # type: ignore[arg-type]
+    path = os.path.abspath(os.fspath(cast("str | os.PathLike", fname)))
     folder, base = os.path.split(path)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{base}.", suffix=".tmp")
     try:
@@ -51,8 +51,8 @@ def load_pickle(fname: str | os.PathLike | IO[bytes]) -> Any:
     """Unpickle a saved results file (only ever load files you trust)."""
     try:
         if hasattr(fname, "read"):
-            return pickle.load(fname)  # type: ignore[arg-type]
-        with open(os.fspath(fname), "rb") as fh:  # type: ignore[arg-type]
+            return pickle.load(cast(IO[bytes], fname))
+        with open(os.fspath(cast("str | os.PathLike", fname)), "rb") as fh:
             return pickle.load(fh)
     except (pickle.UnpicklingError, EOFError) as exc:
         raise DataError(f"{fname!r} is not a readable saved results file: {exc}") from None

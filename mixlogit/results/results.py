@@ -256,8 +256,12 @@ class MixedMultinomialLogitResults(PersistenceMixin, ScenarioMixin, AnalysisMixi
                 hint = "raise maxiter or check results.identifiability()"
             warn(f"the estimate is not a converged maximum ({problem}); {hint}",
                  ConvergenceWarning)
-        if self.k_classes > 1 and est.report.should_warn:
-            warn(est.report.warning_message, StartsWarning)
+        report = self.fit_state.options.get("sample_report", est.report)
+        if self.k_classes > 1 and report.should_warn:
+            where = ("" if report is est.report else
+                     f" (starts on a sample of {self.fit_state.options['start_sample']} "
+                     "decision makers)")
+            warn(report.warning_message + where, StartsWarning)
         if self.k_classes > 1:
             shares = self.class_shares
             size = shares * self.n_effective

@@ -139,7 +139,7 @@ class FitState:
         ev = strip_evaluation(self.evaluation)
         est = dataclasses.replace(self.estimate, evaluation=strip_evaluation(self.estimate.evaluation))
         shares = self.share_jacobian()
-        return dataclasses.replace(self, likelihood=DetachedLikelihood(self.likelihood),  # type: ignore[arg-type]
+        return dataclasses.replace(self, likelihood=DetachedLikelihood(self.likelihood),  # type: ignore[arg-type]  # a duck-typed stand-in without data
                                    estimate=est, evaluation=ev, kept_shares=shares)
 
     @property

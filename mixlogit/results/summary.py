@@ -200,7 +200,11 @@ def _notes(res, lay, alpha) -> list[str]:
         if res.fit_state.reordered or res.fit_state.likelihood.classes_exchangeable:
             notes.append("Classes are ordered by share, largest first.")
         else:
-            notes.append("Classes keep their numbering (fixed class-specific terms).")
+            why = ("constraints or bounds on class-specific terms"
+                   if res.fit_state.likelihood.n_restrictions or
+                   not res.fit_state.likelihood.fixed_mask.any()
+                   else "fixed class-specific terms")
+            notes.append(f"Classes keep their numbering ({why}).")
     if report.n_starts > 1 and lay.k_classes > 1:
         notes.append(f"{len(report.optima)} distinct optima among {report.n_starts} starts.")
     return notes
