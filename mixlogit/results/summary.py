@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.iolib.summary import Summary, summary_params
 from statsmodels.iolib.table import SimpleTable
+from statsmodels.iolib.tableformatting import fmt_params
 
 from ..exceptions import SpecificationError
 
@@ -277,11 +278,12 @@ def build_summary(res, alpha: float = 0.05, title: str | None = None, *,
                                         "Class membership (multinomial logit, class 1 = reference)",
                                         ci))
     if lay.k_classes > 1:
-        q = f"{100 * (1 - alpha):g}% Conf. Int."
         data = [[_fmt(r.share), _fmt(r.bse), _fmt(r.lower), _fmt(r.upper)]
                 for r in shares.itertuples()]
-        smry.tables.append(SimpleTable(data, headers=["share", "std err", q + " lower", "upper"],
-                                       stubs=list(shares.index), title=share_title))
+        low, high = f"[{alpha / 2:g}", f"{1 - alpha / 2:g}]"    # as the coefficient tables
+        smry.tables.append(SimpleTable(data, headers=["share", "std err", low, high],
+                                       stubs=list(shares.index), title=share_title,
+                                       txt_fmt=fmt_params))
     smry.add_extra_txt(_notes(res, lay, alpha))
     return smry
 
