@@ -375,9 +375,18 @@ def _dmatrix(rhs: str, data: pd.DataFrame, argument: str, *, keep_intercept: boo
     if not has_intercept:
         # code categorical main effects against a reference level, as with a constant
         desc = patsy.ModelDesc([], [patsy.INTERCEPT] + list(desc.rhs_termlist))
+    plain = _plain_numeric_columns(desc, data)
     try:
-        frame = patsy.dmatrix(desc, data, eval_env=_eval_env(), NA_action=_KEEP_NA,
-                              return_type="dataframe")
+        if plain is None:
+            frame = patsy.dmatrix(desc, data, eval_env=_eval_env(), NA_action=_KEEP_NA,
+                                  return_type="dataframe")
+        else:  # numeric columns only: patsy learns the design from a few rows, numpy copies
+            head = patsy.dmatrix(desc, data.iloc[:8], eval_env=_eval_env(), NA_action=_KEEP_NA,
+                                 return_type="dataframe")
+            values = np.column_stack([np.ones(len(data))] + [
+                data[c].to_numpy(dtype=float, na_value=np.nan) for c in plain])
+            frame = pd.DataFrame(values, index=data.index, columns=head.columns)
+            frame.design_info = head.design_info
     except patsy.PatsyError as exc:
         err = _patsy_failure(exc, f"{argument}: cannot build {rhs!r} from data")
         raise SpecificationError(f"{err}; available columns: "
@@ -390,6 +399,30 @@ def _dmatrix(rhs: str, data: pd.DataFrame, argument: str, *, keep_intercept: boo
         raise SpecificationError(f"{argument}: the terms give the columns {duplicated} twice; "
                                  "write each term once")
     return frame, info
+
+
+def _plain_numeric_columns(desc, data: pd.DataFrame) -> list[str] | None:
+    """The column names, when every term (besides the constant) is one numeric column.
+
+    Such a design needs no patsy evaluation row by row: its columns are the
+    data's own (``x1 + x2`` is ``data[["x1", "x2"]]``), which saves patsy's
+    per-row work on large data. Booleans and text are categorical to patsy, so
+    they take the general path, as does anything else (transforms, interactions).
+    """
+    names: list[str] = []
+    for term in desc.rhs_termlist:
+        if term == patsy.INTERCEPT:
+            continue
+        if len(term.factors) != 1:
+            return None
+        code = getattr(term.factors[0], "code", None)
+        if not isinstance(code, str) or code not in data.columns:
+            return None
+        dtype = data[code].dtype
+        if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+            return None
+        names.append(code)
+    return names if len(data) > 8 else None
 
 
 def _outcome(lhs: str, data: pd.DataFrame) -> np.ndarray:

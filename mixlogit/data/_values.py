@@ -188,8 +188,12 @@ def within_situation_statistics(X, V, sit_start) -> WithinStatistics:
     """
     W = np.hstack([X, V]) if V.shape[1] else np.asarray(X)
     counts = np.diff(np.append(sit_start, W.shape[0]))
-    means = np.add.reduceat(W, sit_start, axis=0) / counts[:, None] if W.shape[0] else W[:0]
-    Wc = W - np.repeat(means, counts, axis=0)   # the one rows x L temporary
+    if W.shape[0] and np.all(counts == counts[0]):  # equal choice sets: a 3-D view, no gathers
+        blocks = W.reshape(len(counts), int(counts[0]), W.shape[1])
+        Wc = (blocks - blocks.mean(axis=1, keepdims=True)).reshape(W.shape)
+    else:
+        means = np.add.reduceat(W, sit_start, axis=0) / counts[:, None] if W.shape[0] else W[:0]
+        Wc = W - np.repeat(means, counts, axis=0)   # the one rows x L temporary
     return WithinStatistics(int(W.shape[0]), W.sum(axis=0), np.einsum("ij,ij->j", W, W),
                             Wc.T @ Wc)
 
