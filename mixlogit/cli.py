@@ -266,6 +266,16 @@ def build_parser() -> argparse.ArgumentParser:
                              "(for bug reports)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
+    _add_demo_parser(sub)
+    _add_fit_parser(sub)
+    _add_select_parser(sub)
+    add_predict_parser(sub)
+    _add_datasets_parser(sub)
+    return parser
+
+
+def _add_demo_parser(sub) -> None:
+    """The ``demo`` subcommand."""
     demo = sub.add_parser(
         "demo", help="fit latent classes to the bundled electricity data and print the summary",
         description="Fit a latent-class logit to the bundled electricity data "
@@ -280,6 +290,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--save", metavar="FILE",
                       help="save the results object to FILE for 'mixlogit predict'")
 
+
+def _add_fit_parser(sub) -> None:
+    """The ``fit`` subcommand."""
     fit = sub.add_parser(
         "fit", help="fit a latent-class logit to a long-format data file",
         description="Fit a latent-class conditional logit to a long-format data file and print "
@@ -314,6 +327,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--quiet", "-q", action="store_true",
                      help="do not print the summary (only errors and warnings)")
 
+
+def _add_select_parser(sub) -> None:
+    """The ``select`` subcommand."""
     sel = sub.add_parser(
         "select", help="fit a range of class counts and print the information-criteria table",
         description="Fit the model for each number of classes and print log-likelihood, "
@@ -327,8 +343,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also choose K by FOLDS-fold cross-validation over decision makers "
                           "(adds the columns cv_loglike and cv_se; costs FOLDS more fits per K)")
 
-    add_predict_parser(sub)
 
+def _add_datasets_parser(sub) -> None:
+    """The ``datasets`` subcommand."""
     ds = sub.add_parser(
         "datasets", help="list the bundled data sets, or write one to a file",
         description="Without NAME, list the bundled data sets. With NAME, print its description "
@@ -336,10 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
     ds.add_argument("name", nargs="?", metavar="NAME", help="a bundled data set")
     ds.add_argument("--output", "-o", metavar="FILE",
                     help="write the data set to FILE (.csv, .tsv, .json or .parquet)")
-    return parser
 
 
-# ---------------------------------------------------------------------- helpers
 def __getattr__(name: str):
     """``results_to_dict`` and ``write_results`` of :mod:`mixlogit.io`, imported on first use."""
     if name in ("results_to_dict", "write_results"):

@@ -329,6 +329,52 @@ def _membership(membership: Any, k: int) -> tuple[np.ndarray | None, tuple[str, 
 # ----------------------------------------------------------------------------------------------
 
 
+def _draw_classes(rng: np.random.Generator, s: np.ndarray, gamma: np.ndarray | None, n: int,
+                  k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Each decision maker's class, his class probabilities, and his membership covariates."""
+    if gamma is None:
+        probs = np.broadcast_to(s, (n, k))
+        z = None
+    else:
+        z = rng.standard_normal((n, gamma.shape[1]))
+        with np.errstate(divide="ignore"):
+            eta = np.log(s)[None, :] + z @ gamma.T
+        probs = np.exp(eta - logsumexp(eta, axis=1, keepdims=True))
+    cdf = np.cumsum(probs, axis=1)
+    u = rng.random(n)
+    classes = np.minimum((cdf < (u * cdf[:, -1])[:, None]).sum(axis=1), k - 1).astype(np.int64)
+    return classes, probs, z
+
+
+def _draw_choices(rng: np.random.Generator, x: np.ndarray, b_dm: np.ndarray, inv: dict,
+                  n_sit: int, j: int, availability_rate: float
+                  ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Utilities from the attributes ``x`` (attributes x rows) and each person's tastes,
+    Gumbel errors, availability, and the 0/1 choice per (situation, alternative)."""
+    n, n_attr = b_dm.shape
+    per_dm = x.shape[1] // n
+    v = np.zeros((n, per_dm))
+    for col in range(n_attr):
+        v += x[col].reshape(n, per_dm) * b_dm[:, col : col + 1]
+    for m, coef in enumerate(inv.values()):
+        v += coef * x[n_attr + m].reshape(n, per_dm)
+    util = v.reshape(n_sit, j)
+    del v
+    util += rng.gumbel(size=(n_sit, j))
+    if availability_rate < 1.0:
+        avail = rng.random((n_sit, j)) < availability_rate
+        empty = np.flatnonzero(~avail.any(axis=1))
+        if empty.size:
+            avail[empty, rng.integers(0, j, size=empty.size)] = True
+        util[~avail] = -np.inf
+    else:
+        avail = None
+    chosen = util.argmax(axis=1)
+    choice = np.zeros((n_sit, j), dtype=np.int64)
+    choice[np.arange(n_sit), chosen] = 1
+    return choice, avail
+
+
 def simulate_panel(
     *,
     n_decision_makers: int = 1000,
@@ -457,45 +503,11 @@ def simulate_panel(
     per_dm = t * j
     n_rows = n_sit * j
 
-    # classes
-    if gamma is None:
-        probs = np.broadcast_to(s, (n, k))
-        z = None
-    else:
-        z = rng.standard_normal((n, gamma.shape[1]))
-        with np.errstate(divide="ignore"):
-            eta = np.log(s)[None, :] + z @ gamma.T
-        probs = np.exp(eta - logsumexp(eta, axis=1, keepdims=True))
-    cdf = np.cumsum(probs, axis=1)
-    u = rng.random(n)
-    classes = np.minimum((cdf < (u * cdf[:, -1])[:, None]).sum(axis=1), k - 1).astype(np.int64)
-    b_dm = b[classes]  # (N, L)
-
-    # attributes, utilities and choices
-    n_inv = len(inv)
-    x = rng.standard_normal((n_attr + n_inv, n_rows))
+    classes, probs, z = _draw_classes(rng, s, gamma, n, k)
+    x = rng.standard_normal((n_attr + len(inv), n_rows))
     if attribute_scale != 1.0:
         x *= attribute_scale
-    v = np.zeros((n, per_dm))
-    for col in range(n_attr):
-        v += x[col].reshape(n, per_dm) * b_dm[:, col : col + 1]
-    for m, coef in enumerate(inv.values()):
-        v += coef * x[n_attr + m].reshape(n, per_dm)
-    util = v.reshape(n_sit, j)
-    del v
-    util += rng.gumbel(size=(n_sit, j))
-    if availability_rate < 1.0:
-        avail = rng.random((n_sit, j)) < availability_rate
-        empty = np.flatnonzero(~avail.any(axis=1))
-        if empty.size:
-            avail[empty, rng.integers(0, j, size=empty.size)] = True
-        util[~avail] = -np.inf
-    else:
-        avail = None
-    chosen = util.argmax(axis=1)
-    del util
-    choice = np.zeros((n_sit, j), dtype=np.int64)
-    choice[np.arange(n_sit), chosen] = 1
+    choice, avail = _draw_choices(rng, x, b[classes], inv, n_sit, j, availability_rate)
 
     columns: dict[str, Any] = {
         "id": np.repeat(np.arange(1, n + 1, dtype=np.int64), per_dm),
