@@ -371,39 +371,6 @@ class LongLikelihood(MixtureLikelihood):
 
         return estep, mstep
 
-    def polish(self, params: np.ndarray, *, maxiter: int = 100, tol: float = 1e-13,
-               history: list | None = None) -> tuple[np.ndarray, Evaluation, int, bool]:
-        """Newton's method on the full log-likelihood, one fused pass per accepted full step.
-
-        The iteration, ascent test and stopping rule of
-        :meth:`~mixlogit.likelihood.base.MixtureLikelihood.polish`; the full
-        step's trial is evaluated to order 2 at once, so when it is accepted
-        (the rule near an optimum) the next Newton step needs no other pass.
-        """
-        free = self.free
-        ev = self.evaluate(params, order=2)
-        for it in range(1, maxiter + 1):
-            assert ev.score is not None and ev.hessian is not None  # order=2 evaluations
-            g = ev.score[free]
-            step = newton_direction(g, -ev.hessian[np.ix_(free, free)])
-            if float(g @ step) <= tol * max(1.0, abs(ev.llf)):
-                return ev.params, ev, it - 1, True
-            base = ev.params
-
-            def trial(t, base=base, step=step):
-                theta = base.copy()
-                theta[free] += t * step
-                new = self.evaluate(theta, order=2 if t == 1.0 else 0)
-                return new.llf, new
-
-            found = backtrack(trial, ev.llf)
-            if found is None:
-                return ev.params, ev, it, False
-            ev = found[2] if found[2].hessian is not None else self.evaluate(found[2].params,
-                                                                              order=2)
-            if history is not None:
-                history.append(ev.llf)
-        assert ev.score is not None and ev.hessian is not None  # order=2 evaluations
-        g = ev.score[free]
-        decrement = float(g @ newton_direction(g, -ev.hessian[np.ix_(free, free)]))
-        return ev.params, ev, maxiter, decrement <= tol * max(1.0, abs(ev.llf))
+    def polish_trial(self, params: np.ndarray, *, full_step: bool) -> Evaluation:
+        """The full Newton step's trial to order 2 (one fused pass serves the next step too)."""
+        return self.evaluate(params, order=2 if full_step else 0)

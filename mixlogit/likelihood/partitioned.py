@@ -391,6 +391,14 @@ class PartitionedLikelihood(MixtureLikelihood):
     def loglike(self, params) -> float:
         return float(sum(self.backend.map(_loglike_part, np.asarray(params, dtype=float))))
 
+    def polish_trial(self, params: np.ndarray, *, full_step: bool) -> Evaluation:
+        """The full step to order 2 in one map; a shorter step by its log-likelihood alone."""
+        if full_step:
+            return self.evaluate(params, order=2)
+        K = self.layout.k_classes
+        return Evaluation(np.asarray(params, float), self.loglike(params), np.empty(0),
+                          np.empty((0, K)), np.empty((0, K)), None)
+
     def reweighted(self, weights: np.ndarray) -> PartitionedLikelihood:
         weights = np.asarray(weights, dtype=float)
         new_parts = self.backend.transform_each(_set_weights, self._split_units(weights))
