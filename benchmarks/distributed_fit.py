@@ -87,7 +87,9 @@ def main() -> None:
     local = estimate(lik, starts)
     cpu_local = time.process_time() - cpu0
     n_local = local.runs[0].n_iter
-    del frame
+    layout, local_llf = lik.layout, local.llf
+    local_finish = local.runs[0].n_finish
+    del frame, model, lik, local          # free the single-process data before the cluster run
 
     cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
                            dashboard_address=":0",
@@ -99,7 +101,7 @@ def main() -> None:
             warnings.simplefilter("ignore")
             pdata = partitioned_data_from_dask(formula, ddf, groups="chid", panel="id")
         t_load = time.perf_counter() - t0
-        plik = PartitionedLikelihood(pdata, lik.layout)
+        plik = PartitionedLikelihood(pdata, layout)
         t0 = time.perf_counter()
         for _ in range(10):
             plik.backend.map(lambda part: None)
@@ -112,15 +114,15 @@ def main() -> None:
     cluster.close()
     n_dist = dist.runs[0].n_iter
     print(f"single process: data build {cpu_build:.2f} s CPU, fit {cpu_local:.2f} s CPU, "
-          f"{n_local} EM iterations + {local.runs[0].n_finish} Newton")
+          f"{n_local} EM iterations + {local_finish} Newton")
     print(f"cluster: load + build {t_load:.2f} s, fit {t_dist:.2f} s wall, {n_dist} EM "
           f"iterations + {dist.runs[0].n_finish} Newton")
     print(f"per EM-iteration-equivalent: single {cpu_local / max(n_local, 1):.3f} s, "
           f"cluster {t_dist / max(n_dist, 1):.3f} s; no-op map over the partitions "
           f"{overhead * 1e3:.1f} ms (an EM iteration makes 3-4 maps)")
     print("peak RSS per worker (GB): " + ", ".join(f"{v:.2f}" for v in peaks.values()))
-    print(f"final llf: single {local.llf:.6f}, cluster {dist.llf:.6f}, relative difference "
-          f"{abs(dist.llf - local.llf) / abs(local.llf):.2e}")
+    print(f"final llf: single {local_llf:.6f}, cluster {dist.llf:.6f}, relative difference "
+          f"{abs(dist.llf - local_llf) / abs(local_llf):.2e}")
 
 
 if __name__ == "__main__":
