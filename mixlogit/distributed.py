@@ -41,14 +41,20 @@ import pandas as pd
 
 from .data._values import judge_within_situation
 from .data.long import ChoiceData
-from .exceptions import DroppedObservationsWarning, SpecificationError, collected_warnings, warn
+from .exceptions import (
+    DroppedObservationsWarning,
+    MixlogitWarning,
+    SpecificationError,
+    collected_warnings,
+    warn,
+)
 from .formula import parse_formulas
 from .likelihood.long import LongLikelihood
 from .likelihood.partitioned import Partition, PartitionedData
 from .params import ParamLayout
 
 __all__ = ["DaskBackend", "is_dask_frame", "partitioned_data_from_dask", "counts_from_events",
-           "posterior_frame"]
+           "posterior_frame", "predict_frame", "SPILL_HEADROOM"]
 
 
 def is_dask_frame(data: Any) -> bool:
@@ -233,6 +239,7 @@ def partitioned_data_from_dask(formula: str, ddf, *, groups: str, panel: str | N
         partitions.
     """
     client = _client(client)
+    _register_sizeof()
     columns = {"groups": groups, "panel": panel, "weights": weights, "availability": availability}
     missing = [c for c in columns.values() if c is not None and c not in ddf.columns]
     if missing:
@@ -263,8 +270,10 @@ def partitioned_data_from_dask(formula: str, ddf, *, groups: str, panel: str | N
     parts = [client.submit(_partition_of, built[i], pure=False) for i in keep]
     _wait(parts)
     _report_drops(metas)
+    backend = DaskBackend(client, parts)
+    _check_memory_headroom(client, backend)
     return PartitionedData(
-        backend=DaskBackend(client, parts), exog_names=tuple(names[0]),
+        backend=backend, exog_names=tuple(names[0]),
         invariant_names=tuple(names[1]), membership_names=tuple(names[2]),
         n_rows=int(sum(m["n_rows"] for m in metas)),
         n_situations=int(sum(m["n_situations"] for m in metas)),
@@ -273,6 +282,46 @@ def partitioned_data_from_dask(formula: str, ddf, *, groups: str, panel: str | N
         decision_maker_ids=np.concatenate([m["ids"] for m in metas]),
         units_per_partition=np.array([len(m["ids"]) for m in metas]),
         has_panel=bool(metas[0]["has_panel"]), weights_kind=str(metas[0]["weights_kind"]))
+
+
+#: resident partitions above this share of a worker's spill threshold get a warning
+SPILL_HEADROOM = 0.5
+
+
+def _register_sizeof() -> None:
+    """Tell Dask the real size of a resident partition (its arrays), not the Python object's."""
+    from dask.sizeof import sizeof
+
+    if Partition not in sizeof._lookup:
+        sizeof.register(Partition)(lambda part: part.nbytes)
+
+
+def _worker_limits(dask_worker) -> tuple[float | None, float | None]:
+    manager = getattr(dask_worker, "memory_manager", None)
+    if manager is None:
+        return None, None
+    return manager.memory_limit, manager.memory_spill_fraction
+
+
+def _check_memory_headroom(client, backend: DaskBackend) -> None:
+    """Warn when the partitions resident on a worker approach its spill threshold.
+
+    A spilled partition loses nothing but time: it is read back from disk at
+    every map, which made an iteration cost seconds instead of milliseconds.
+    """
+    totals: dict[str, int] = {}
+    for workers, size in zip(backend.workers, backend.object_sizes()):
+        if workers:
+            totals[workers[0]] = totals.get(workers[0], 0) + size
+    limits = client.run(_worker_limits)
+    for address, total in totals.items():
+        limit, spill = limits.get(address, (None, None))
+        if limit and spill and total > SPILL_HEADROOM * spill * limit:
+            warn(f"the partitions resident on worker {address} take {total / 2**30:.2f} GB, more "
+                 f"than {SPILL_HEADROOM:.0%} of its spill threshold ({spill * limit / 2**30:.2f} "
+                 "GB): EM's temporaries may push them to disk, and every iteration then reads "
+                 "them back; use more workers or a larger memory_limit, or turn spilling off "
+                 "(dask.config.set({'distributed.worker.memory.spill': False}))", MixlogitWarning)
 
 
 def _report_drops(metas: list[dict]) -> None:
@@ -373,3 +422,57 @@ def posterior_frame(results):
                         index=pd.Index([], name="decision_maker"))
     parts = [dask.delayed(_posteriors_of)(fut, params, columns) for fut in backend.futures]
     return dd.from_delayed(parts, meta=meta)
+
+
+def _predictions_of(part: Partition, params: np.ndarray, kind: str, columns: list[str]
+                    ) -> pd.DataFrame:
+    lik = part.likelihood
+    d = lik.data
+    P = lik.class_probabilities(params)
+    dm_of_row = d.decision_maker_of_situation[d.situation_of_row]
+    keys = {"decision_maker": np.asarray(d.decision_maker_ids)[dm_of_row],
+            "situation": np.asarray(d.situation_ids)[d.situation_of_row],
+            "row": d.row_index}
+    if kind == "class":
+        values = {c: P[:, k] for k, c in enumerate(columns)}
+    else:
+        pi = np.exp(np.asarray(lik.log_shares(params)))[dm_of_row]
+        values = {"probability": (pi * P).sum(axis=1)}
+    return pd.DataFrame({**keys, **values})
+
+
+def predict_frame(results, *, kind: str = "probability"):
+    """Choice probabilities of every estimation row of a distributed fit, as a dask DataFrame.
+
+    Computed where the partitions live. Each row carries its decision maker,
+    situation and its position among its partition's input rows (``row``:
+    the input order within the dataframe partition it came from).
+
+    Parameters
+    ----------
+    results : MixedMultinomialLogitResults
+        A fit of a :class:`~mixlogit.model.DistributedMixedMultinomialLogit`.
+    kind : {"probability", "class"}
+        The mixture probability, or one column per class.
+
+    Returns
+    -------
+    dask.dataframe.DataFrame
+    """
+    import dask
+    import dask.dataframe as dd
+
+    if kind not in ("probability", "class"):
+        raise SpecificationError(f"kind={kind!r}; use 'probability' or 'class'")
+    backend = getattr(results.fit_state.likelihood, "backend", None)
+    if not isinstance(backend, DaskBackend):
+        raise SpecificationError("predict_frame needs a fit of Dask-resident data; for a local "
+                                 "fit use results.predict()")
+    params = np.asarray(results.fit_state.params, float)
+    columns = list(results.model.layout.class_names)
+    values = columns if kind == "class" else ["probability"]
+    meta = pd.DataFrame({"decision_maker": pd.Series(dtype=object),
+                         "situation": pd.Series(dtype=object), "row": pd.Series(dtype=np.int64),
+                         **{c: pd.Series(dtype=float) for c in values}})
+    parts = [dask.delayed(_predictions_of)(fut, params, kind, columns) for fut in backend.futures]
+    return dd.from_delayed(parts, meta=meta, verify_meta=False)

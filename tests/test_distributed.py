@@ -222,6 +222,8 @@ def test_local_starts_on_a_sample_reach_the_full_start_optimum(panel):
     n_sample = sampled.fit_state.options["start_sample"]
     assert 60 < n_sample < 180                       # about half, by the hash
     assert sampled.llf == pytest.approx(full.llf, rel=1e-9)
+    assert f"hashed sample of {n_sample} decision makers" in sampled.summary().as_text()
+    assert "hashed sample" not in full.summary().as_text()
 
 
 def test_from_parquet_reads_partitioned_files(client, panel, tmp_path):
@@ -276,3 +278,56 @@ def test_posterior_frame_is_a_dask_collection_equal_to_the_gathered_posteriors(c
                                                       groups="chid", panel="id", k_classes=1)
     with pytest.raises(SpecificationError, match="Dask-resident"):
         posterior_frame(local.fit())
+
+
+def test_predict_frame_equals_the_local_predictions(client, panel):
+    from mixlogit.distributed import predict_frame
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DroppedObservationsWarning)
+        local = mx.MixedMultinomialLogit.from_formula(FORMULA, panel, k_classes=2, **KW)
+        dist = mx.MixedMultinomialLogit.from_formula(FORMULA, _ddf(panel, 3), k_classes=2, **KW)
+    res = dist.fit(n_starts=1, seed=0)
+    frame = predict_frame(res).compute()
+    assert frame.groupby("situation")["probability"].sum().between(1 - 1e-12, 1 + 1e-12).all()
+    # the local model's predictions at the same parameters, matched by situation and row order
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DroppedObservationsWarning)
+        expected = local.predict(res.params.to_numpy())
+    ordered = panel.sort_values(["id", "chid"], kind="stable")
+    want = expected.loc[ordered.index].dropna().to_numpy()
+    np.testing.assert_allclose(np.sort(frame["probability"].to_numpy()), np.sort(want),
+                               rtol=1e-10)
+    by_class = predict_frame(res, kind="class").compute()
+    assert list(by_class.columns[-2:]) == ["class1", "class2"]
+
+
+def test_resident_sizes_are_the_arrays_and_the_spill_guard_warns(client, panel, monkeypatch):
+    import mixlogit.distributed as mxd
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DroppedObservationsWarning)
+        pdata = partitioned_data_from_dask(FORMULA, _ddf(panel, 2), **KW)
+    sizes = pdata.backend.object_sizes()
+    assert sum(sizes) > 8 * pdata.n_rows * 3             # at least the attributes, by the arrays
+    limits = client.run(mxd._worker_limits)
+    if not all(limit and spill for limit, spill in limits.values()):
+        pytest.skip("the test cluster's workers have no memory limit")
+    monkeypatch.setattr(mxd, "SPILL_HEADROOM", 1e-12)      # any resident data is "too much"
+    with pytest.warns(mx.MixlogitWarning, match="spill threshold"):
+        mxd._check_memory_headroom(client, pdata.backend)
+
+
+def test_cluster_covariance_on_dask_equals_local(client, panel):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DroppedObservationsWarning)
+        local = mx.MixedMultinomialLogit.from_formula(FORMULA, panel, k_classes=2, **KW)
+        dist = mx.MixedMultinomialLogit.from_formula(FORMULA, _ddf(panel, 3), k_classes=2, **KW)
+    dist.start_sample = None
+    r_local, r_dist = local.fit(n_starts=2, seed=0), dist.fit(n_starts=2, seed=0)
+    ids = r_local.fit_state.likelihood.data.decision_maker_ids
+    np.testing.assert_array_equal(r_dist.fit_state.likelihood.data.decision_maker_ids, ids)
+    clusters = (np.asarray(ids) - 1) // 8                 # clusters of 8 decision makers
+    a = r_local.get_robustcov_results("cluster", groups=clusters)
+    b = r_dist.get_robustcov_results("cluster", groups=clusters)
+    np.testing.assert_allclose(b.bse, a.bse, rtol=1e-6)

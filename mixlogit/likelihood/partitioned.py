@@ -71,6 +71,19 @@ class Partition:
         self._wh: np.ndarray | None = None
         self._evaluation: Evaluation | None = None
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the arrays this partition keeps resident (its data and kernel layout)."""
+        data = self.likelihood.data
+        arrays = [v for v in vars(data).values() if isinstance(v, np.ndarray)]
+        layout = getattr(self.likelihood, "blocks", None)
+        arrays += [v for v in vars(layout).values() if isinstance(v, np.ndarray)] \
+            if layout is not None and hasattr(layout, "__dict__") else []
+        for block in getattr(layout, "blocks", []) or []:
+            arrays += [v for v in vars(block).values() if isinstance(v, np.ndarray)] \
+                if hasattr(block, "__dict__") else []
+        return int(sum(a.nbytes for a in arrays))
+
     # ---------------------------------------------------------------- E-step
     def estep(self, params: np.ndarray) -> tuple[float, np.ndarray]:
         """Evaluate at ``params`` and keep the posteriors; return (llf, sum_n w_n h_n)."""

@@ -208,6 +208,10 @@ def _notes(res, lay, alpha) -> list[str]:
             notes.append(f"Classes keep their numbering ({why}).")
     if report.n_starts > 1 and lay.k_classes > 1:
         notes.append(f"{len(report.optima)} distinct optima among {report.n_starts} starts.")
+    sample = res.fit_state.options.get("start_sample")
+    if sample is not None and sample < res.n_decision_makers:
+        notes.append(f"Starts were fitted on a hashed sample of {sample} decision makers; its "
+                     "distinct optima were run on all of them.")
     return notes
 
 
