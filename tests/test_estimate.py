@@ -56,7 +56,6 @@ def test_electricity_zero_start_is_not_converged(electricity):
     assert est.llf == pytest.approx(ref["llf"], rel=1e-9)
     np.testing.assert_allclose(est.params[:6], ref["params"], rtol=1e-6)
     np.testing.assert_allclose(est.params[6:12], ref["params"], rtol=1e-6)
-    assert est.llf == pytest.approx(-4958.65, abs=0.01)
     assert est.criterion_met and not est.converged
     problems = est.convergence_problem.split("; ")
     assert problems[0] == "classes 1 and 2 coincide"
@@ -64,7 +63,7 @@ def test_electricity_zero_start_is_not_converged(electricity):
     # a real start finds the K=2 optimum and passes every check
     spread = 0.5 * np.abs(est.params[:6]) + 0.1
     good = estimate(lik, [("given", est.params + np.r_[spread, -spread, 0.0])])
-    assert good.llf == pytest.approx(-4526.83, abs=0.01)
+    assert good.llf > ref["llf"] + 100      # two separated classes, far above the one-class optimum
     assert good.converged and good.convergence_problem is None
 
 

@@ -292,12 +292,13 @@ def test_electricity_newton_reaches_the_em_optimum(electricity):
     model = mx.MixedMultinomialLogit.from_formula(
         ELECTRICITY_FORMULA, electricity, groups="chid", panel="id", k_classes=2)
     em = model.fit(n_starts=3, seed=0)
-    assert em.llf == pytest.approx(-4526.83, abs=0.01)          # far above the one-class -4958.65
+    one_class = json.loads((RESULTS / "electricity_conditional_logit.json").read_text())["llf"]
+    assert em.llf > one_class + 100          # far above the one-class optimum (statsmodels)
     for method in ("newton", "bfgs"):
         direct = model.fit(method=method, n_starts=3, seed=0, maxiter=500)
         assert direct.llf == pytest.approx(em.llf, rel=1e-6), method
         assert direct.converged
-        assert direct.starts["llf"].max() > -4958.0
+        assert direct.starts["llf"].max() > one_class + 100
 
 
 def test_direct_method_leaves_a_class_symmetric_start(electricity):
