@@ -41,9 +41,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..kernels import log_class_shares, membership_derivatives
 from ..params import ParamLayout
 
-__all__ = ["Evaluation", "MixtureLikelihood", "newton_direction", "backtrack", "EMPTY_SHARE"]
+__all__ = ["Evaluation", "MixtureLikelihood", "newton_direction", "backtrack", "membership_step",
+           "EMPTY_SHARE"]
 
 #: a class whose total posterior weight falls below this share is not updated
 EMPTY_SHARE = 1e-10
@@ -156,6 +158,71 @@ def backtrack(objective: Callable[[float], tuple[float, Any]], current: float, *
             return t, float(value), payload
         t *= 0.5
     return None
+
+
+def membership_step(params: np.ndarray, layout: ParamLayout, free: np.ndarray, Z: np.ndarray,
+                    weights: np.ndarray, posteriors: np.ndarray, *, max_steps: int = 5
+                    ) -> np.ndarray:
+    """The share half of a generalized EM step: maximise ``sum_n w_n sum_k h_nk log pi_nk``.
+
+    Closed form without membership covariates (free shares); otherwise Newton
+    steps on the weighted membership logit, each kept an ascent by
+    :func:`backtrack`. Shared by every implementation that holds its units'
+    membership covariates and posteriors in this process.
+
+    Parameters
+    ----------
+    params : ndarray
+    layout : ParamLayout
+    free : ndarray of bool
+        Free positions of the whole parameter vector.
+    Z : ndarray, shape (N, Lz)
+        Membership covariates (first column the constant).
+    weights : ndarray, shape (N,)
+    posteriors : ndarray, shape (N, K)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mixlogit.params import ParamLayout
+    >>> from mixlogit.likelihood.base import membership_step
+    >>> lay = ParamLayout(2, ("x",), (), ("Intercept",))
+    >>> h = np.array([[0.9, 0.1], [0.7, 0.3]])
+    >>> theta = membership_step(np.zeros(3), lay, np.ones(3, bool), np.ones((2, 1)), np.ones(2), h)
+    >>> round(float(theta[2]), 6) == round(float(np.log(0.2 / 0.8)), 6)   # log(share2 / share1)
+    True
+    """
+    mem = np.arange(layout.n_params)[layout.membership_slice]
+    free_mem = free[mem]
+    if not free_mem.any():
+        return params
+    wh = weights[:, None] * posteriors
+    if layout.k_membership == 1 and free_mem.all():
+        total = wh.sum(axis=0)
+        share = np.maximum(total / total.sum(), 1e-300)
+        params = params.copy()
+        params[mem] = np.log(share[1:]) - np.log(share[0])
+        return params
+    log_pi = log_class_shares(Z, layout.unpack(params).gamma)
+    q_old = float(np.sum(wh * log_pi))
+    for _ in range(max_steps):
+        grad, info = membership_derivatives(Z, log_pi, posteriors, weights)
+        step = newton_direction(grad[free_mem], info[np.ix_(free_mem, free_mem)])
+
+        def along(t, base=params, step=step):
+            theta = base.copy()
+            theta[mem[free_mem]] += t * step
+            lp = log_class_shares(Z, layout.unpack(theta).gamma)
+            return float(np.sum(wh * lp)), (theta, lp)
+
+        found = backtrack(along, q_old)
+        if found is None:
+            return params
+        _, q_new, (params, log_pi) = found
+        gain, q_old = q_new - q_old, q_new
+        if gain <= 1e-10 * max(abs(q_old), 1.0):
+            break
+    return params
 
 
 class MixtureLikelihood(abc.ABC):

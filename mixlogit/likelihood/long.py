@@ -19,7 +19,14 @@ import numpy as np
 from ..data.long import ChoiceData
 from ..kernels import log_class_shares, membership_derivatives, situation_softmax
 from ..params import ParamLayout
-from .base import EMPTY_SHARE, Evaluation, MixtureLikelihood, backtrack, newton_direction
+from .base import (
+    EMPTY_SHARE,
+    Evaluation,
+    MixtureLikelihood,
+    backtrack,
+    membership_step,
+    newton_direction,
+)
 from .blocks import PassResult, block_layout, fused_pass, resolve_engine, share_layout
 from .sampling import sample_mask, subset_decision_makers
 
@@ -236,44 +243,8 @@ class LongLikelihood(MixtureLikelihood):
     def share_step(self, params: np.ndarray, evaluation: Evaluation, max_steps: int = 5
                    ) -> np.ndarray:
         """Shares in closed form, or Newton steps on the weighted membership logit."""
-        h, log_pi = evaluation.posteriors, evaluation.log_shares
-        lay = self.layout
-        mem = np.arange(lay.n_params)[lay.membership_slice]
-        w = self.data.weights
-        free = self.free[mem]
-        if not free.any():
-            return params
-        if lay.k_membership == 1 and free.all():
-            total = (w[:, None] * h).sum(axis=0)
-            share = np.maximum(total / total.sum(), 1e-300)
-            params = params.copy()
-            params[mem] = np.log(share[1:]) - np.log(share[0])
-            return params
-        Z = self.data.exog_membership
-
-        def objective(theta):
-            lp = log_class_shares(Z, lay.unpack(theta).gamma)
-            return float(np.sum(w[:, None] * h * lp)), lp
-
-        q_old = float(np.sum(w[:, None] * h * log_pi))
-        for _ in range(max_steps):
-            grad, info = membership_derivatives(Z, log_pi, h, w)
-            step = newton_direction(grad[free], info[np.ix_(free, free)])
-
-            def along(t, base=params, step=step):
-                theta = base.copy()
-                theta[mem[free]] += t * step
-                q, lp = objective(theta)
-                return q, (theta, lp)
-
-            found = backtrack(along, q_old)
-            if found is None:
-                return params
-            _, q_new, (params, log_pi) = found
-            gain, q_old = q_new - q_old, q_new
-            if gain <= 1e-10 * max(abs(q_old), 1.0):
-                break
-        return params
+        return membership_step(params, self.layout, self.free, self.data.exog_membership,
+                               self.data.weights, evaluation.posteriors, max_steps=max_steps)
 
     def class_step(self, params: np.ndarray, state: PassResult, wh: np.ndarray,
                    context: dict | None = None) -> tuple[np.ndarray, PassResult, float]:

@@ -46,9 +46,16 @@ from typing import Any
 import numpy as np
 
 from ..data.long import ChoiceData
-from ..kernels import log_class_shares, membership_derivatives
+from ..kernels import log_class_shares
 from ..params import ParamLayout
-from .base import EMPTY_SHARE, Evaluation, MixtureLikelihood, backtrack, newton_direction
+from .base import (
+    EMPTY_SHARE,
+    Evaluation,
+    MixtureLikelihood,
+    backtrack,
+    membership_step,
+    newton_direction,
+)
 from .blocks import fused_pass
 from .long import LongLikelihood
 from .sampling import sample_mask, subset_decision_makers
@@ -123,22 +130,6 @@ class Partition:
             self.estep(params)
         assert self._evaluation is not None and self._wh is not None
         return self._evaluation, self._wh
-
-    # ----------------------------------------------------------- share part
-    def share_pieces(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-        """Gradient, information and value of the membership objective at ``params``."""
-        ev, wh = self._kept(params)
-        lik = self.likelihood
-        grad, info = membership_derivatives(lik.data.exog_membership, ev.log_shares,
-                                            ev.posteriors, lik.weights)
-        return grad, info, float(np.sum(wh * ev.log_shares))
-
-    def share_objective(self, anchor: np.ndarray, trial: np.ndarray) -> float:
-        """``sum_n w_n sum_k h_nk log pi_nk(trial)`` with posteriors kept from ``anchor``."""
-        _, wh = self._kept(anchor)
-        lik = self.likelihood
-        lp = log_class_shares(lik.data.exog_membership, lik.layout.unpack(trial).gamma)
-        return float(np.sum(wh * lp))
 
     # ----------------------------------------------------------- class part
     def class_pieces(self, params: np.ndarray) -> tuple[np.ndarray, list[np.ndarray], float]:
@@ -273,14 +264,6 @@ def _estep(part: Partition, params: np.ndarray):
 def _estep_with_pieces(part: Partition, params: np.ndarray):
     """One pass: the E-step and the class step's pieces at the same parameters."""
     return part.estep_with_pieces(params)
-
-
-def _share_pieces(part: Partition, params: np.ndarray):
-    return part.share_pieces(params)
-
-
-def _share_objective(part: Partition, anchor: np.ndarray, trial: np.ndarray):
-    return part.share_objective(anchor, trial)
 
 
 def _class_pieces(part: Partition, params: np.ndarray):
@@ -546,32 +529,8 @@ class PartitionedLikelihood(MixtureLikelihood):
 
         return estep, mstep
 
-    def _membership_newton(self, params: np.ndarray, max_steps: int = 5) -> np.ndarray:
-        """Newton on the membership logit for posteriors kept at ``params``."""
-        lay = self.layout
-        mem = np.arange(lay.n_params)[lay.membership_slice]
-        free = self.free[mem]
-        if not free.any():
-            return params
-        anchor = params.copy()
-        Z, w = self.data.exog_membership, self.data.weights
-        h = self.backend.gather_units(_posteriors_part, anchor)
-        q_old = float(sum(self.backend.map(_share_objective, anchor, params)))
-        for _ in range(max_steps):
-            lp = log_class_shares(Z, lay.unpack(params).gamma)
-            grad, info = membership_derivatives(Z, lp, h, w)
-            step = newton_direction(grad[free], info[np.ix_(free, free)])
-
-            def along(t, base=params, step=step):
-                theta = base.copy()
-                theta[mem[free]] += t * step
-                return float(sum(self.backend.map(_share_objective, anchor, theta))), theta
-
-            found = backtrack(along, q_old)
-            if found is None:
-                break
-            _, q_new, params = found
-            gain, q_old = q_new - q_old, q_new
-            if gain <= 1e-10 * max(abs(q_old), 1.0):
-                break
-        return params
+    def _membership_newton(self, params: np.ndarray) -> np.ndarray:
+        """Newton on the membership logit, posteriors (N x K) gathered from the partitions."""
+        h = self.backend.gather_units(_posteriors_part, params)
+        return membership_step(params, self.layout, self.free, self.data.exog_membership,
+                               self.data.weights, h)
