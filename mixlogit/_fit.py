@@ -26,7 +26,7 @@ from ._fit_options import (
 from .exceptions import EstimationError, SpecificationError
 from .likelihood import estimate
 from .likelihood.constrained import ConstrainedLikelihood, constrain
-from .likelihood.estimate import optima_starts
+from .likelihood.estimate import SAMPLE_POLISH_TOL, SAMPLE_SWITCH_TOL, optima_starts
 from .results import MixedMultinomialLogitResults
 from .starts.portfolio import run_portfolio
 
@@ -92,14 +92,20 @@ def run_fit(model, given: dict[str, Any], *, start_params: Any,
         if not starts:
             raise EstimationError("no start values were produced")
         if start_lik is not lik:  # starts fitted on a sample: its distinct optima go on
-            sample_est = estimate(start_lik, starts, tol=opts["tol"], maxiter=opts["maxiter"])
+            sample_est = estimate(start_lik, starts, tol=opts["tol"], maxiter=opts["maxiter"],
+                                  polish_tol=SAMPLE_POLISH_TOL, check=False,
+                                  n_jobs=opts["n_jobs"], progress=opts["progress"])
             starts = optima_starts(sample_est)
     lik = constrained  # the starts are the unconstrained model's, made feasible
     if portfolio and not starts:
         est = run_portfolio(lik, **search)
     elif opts["method"] == "em":
+        # runs from a sample's optima start close to the full-data optimum: Newton takes over
+        # sooner (the final criterion, Newton's decrement, is the same)
+        switch = opts["switch_tol"] if sample_est is None else max(opts["switch_tol"],
+                                                                   SAMPLE_SWITCH_TOL)
         est = estimate(lik, starts, tol=opts["tol"], maxiter=opts["maxiter"],
-                       polish=opts["polish"], switch_tol=opts["switch_tol"],
+                       polish=opts["polish"], switch_tol=switch,
                        n_jobs=opts["n_jobs"], progress=opts["progress"])
     else:
         est = fit_direct(lik, starts, method=opts["method"], maxiter=opts["maxiter"],

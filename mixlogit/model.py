@@ -37,7 +37,7 @@ from .results import MixedMultinomialLogitResults
 
 #: default of ``model.start_sample``: above this many decision makers the starts are fitted
 #: on a hashed sample of them and the sample's distinct optima go on to all the data
-START_SAMPLE = 50_000
+START_SAMPLE = 20_000
 
 __all__ = ["MixedMultinomialLogit", "CountsMixedMultinomialLogit",
            "DistributedMixedMultinomialLogit", "select_classes", "check_k_classes",

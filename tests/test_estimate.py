@@ -179,3 +179,21 @@ def test_counts_form_coinciding_moment_start_is_not_converged():
     assert a.converged and b.converged
     np.testing.assert_allclose(b.params, a.params, rtol=1e-8, atol=1e-10)
     assert L == sim.features.shape[1]
+
+
+def test_starts_on_a_sample_reach_the_full_data_optimum(sim):
+    """Starts fitted on a hashed sample of 60 of 150 decision makers, then Newton from the
+    sample's optima on all the data: the optimum of the same starts run on all the data
+    (a first-order condition at the end, and the same log-likelihood)."""
+    full = _model(sim.data)
+    sampled = _model(sim.data)
+    sampled.start_sample = 60
+    with _quiet():
+        a = full.fit(start="partition", n_starts=4, seed=3)
+        b = sampled.fit(start="partition", n_starts=4, seed=3)
+    assert b.fit_state.options["start_sample"] < 150 == a.fit_state.options["start_sample"]
+    assert b.converged and a.converged
+    assert b.llf == pytest.approx(a.llf, rel=1e-12)
+    np.testing.assert_allclose(b.params, a.params, atol=1e-6)
+    score = sampled.likelihood().evaluate(b.params.to_numpy(), order=1).score
+    assert np.max(np.abs(score)) < 1e-6

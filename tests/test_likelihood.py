@@ -117,3 +117,56 @@ def test_threads_over_blocks_change_nothing(rich_model):
     # blocks of a few decision makers give the one-block numbers
     ev = one.evaluate(params, order=2)
     np.testing.assert_allclose(a.ll_obs, ev.loglike_obs, rtol=1e-13)
+
+
+def _brute_force_gaps(data, params, layout):
+    """max |P_k - P_m| over rows, from a per-situation loop over the sorted rows."""
+    u = layout.unpack(params)
+    K = layout.k_classes
+    starts = list(data.situation_start) + [data.n_rows]
+    gaps = np.zeros((K, K))
+    for s0, s1 in zip(starts[:-1], starts[1:]):
+        U = data.exog[s0:s1] @ u.betas.T + (data.exog_invariant[s0:s1] @ u.delta)[:, None]
+        P = np.exp(U - U.max(axis=0))
+        P /= P.sum(axis=0)
+        gaps = np.maximum(gaps, np.abs(P[:, :, None] - P[:, None, :]).max(axis=0))
+    return gaps
+
+
+@pytest.mark.parametrize("scale", [0.3, 3.0, 300.0])
+def test_class_probability_gaps_match_a_loop_over_situations(scale):
+    """Unequal choice sets (availability), invariant terms, blocks of a few decision makers, and
+    utilities large enough to overflow an unshifted exp."""
+    from mixlogit.data import ChoiceData
+    from mixlogit.likelihood import LongLikelihood
+    from mixlogit.likelihood import blocks as B
+    from mixlogit.params import ParamLayout
+
+    rng = np.random.default_rng(3)
+    S, J = 40, 4
+    n = S * J
+    y = np.zeros((S, J))
+    y[np.arange(S), rng.integers(0, 2, S)] = 1.0
+    avail = np.ones((S, J))
+    avail[rng.random(S) < 0.5, 3] = 0.0          # the last alternative missing in about half
+    data = ChoiceData.from_arrays(y.ravel(), rng.normal(size=(n, 2)),
+                                  exog_invariant=rng.normal(size=(n, 1)),
+                                  groups=np.repeat(np.arange(S), J),
+                                  panel=np.repeat(np.arange(S) // 4, J),
+                                  availability=avail.ravel())
+    layout = ParamLayout(3, data.exog_names, data.invariant_names, data.membership_names)
+    lik = LongLikelihood(data, layout, engine="numpy")
+    object.__setattr__(lik, "blocks", B.build_layout(data, block_rows=24, single_block_rows=0))
+    params = rng.normal(scale=scale, size=layout.n_params)
+    np.testing.assert_allclose(lik.class_probability_gaps(params),
+                               _brute_force_gaps(data, params, layout), atol=1e-14)
+
+
+def test_class_probability_gaps_of_tied_classes_are_zero(rich_model):
+    lik = rich_model.likelihood()
+    lay = rich_model.layout
+    u = lay.unpack(np.zeros(lay.n_params))
+    betas = np.tile([0.4, -0.7], (3, 1))
+    params = lay.pack(betas, delta=u.delta + 0.2, gamma=u.gamma)
+    gaps = lik.class_probability_gaps(params)
+    np.testing.assert_array_equal(gaps, np.zeros((3, 3)))

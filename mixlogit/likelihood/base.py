@@ -355,6 +355,30 @@ class MixtureLikelihood(abc.ABC):
         """The same likelihood with other unit weights (a bootstrap replicate)."""
 
     # ------------------------------------------------------------- shared
+    def class_probability_gaps(self, params: np.ndarray) -> np.ndarray:
+        """The largest difference of two classes' choice probabilities over all rows, (K, K).
+
+        Entry ``[k, m]`` is ``max_i |P_ik - P_im|`` over the rows (long form) or
+        candidates (counts form) of :meth:`class_probabilities`. The default
+        computes it from that (n, K) array; implementations over large data
+        override it with a pass that holds no (n, K) array.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import mixlogit as mx
+        >>> sim = mx.datasets.simulate.simulate_panel(
+        ...     n_decision_makers=20, n_situations=3, n_alternatives=3,
+        ...     betas=[[1.0, -1.0], [-1.0, 1.0]], shares=[0.5, 0.5], seed=0)
+        >>> lik = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id", k_classes=2
+        ...     ).likelihood()
+        >>> float(lik.class_probability_gaps(np.array([0.5, 0.2, 0.5, 0.2, 0.0]))[0, 1])
+        0.0
+        """
+        P = np.asarray(self.class_probabilities(params))
+        return np.abs(P[:, :, None] - P[:, None, :]).max(axis=0, initial=0.0)
+
     def loglike(self, params) -> float:
         """The weighted log-likelihood at ``params``."""
         return self.evaluate(params).llf

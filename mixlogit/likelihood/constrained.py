@@ -338,6 +338,9 @@ class ConstrainedLikelihood(MixtureLikelihood):
     def class_probabilities(self, params: np.ndarray) -> np.ndarray:
         return self.inner.class_probabilities(params)
 
+    def class_probability_gaps(self, params: np.ndarray) -> np.ndarray:
+        return self.inner.class_probability_gaps(params)
+
     def reweighted(self, weights: np.ndarray) -> ConstrainedLikelihood:
         return ConstrainedLikelihood(self.inner.reweighted(weights), ties=self.ties,
                                      lower=self.lower, upper=self.upper)

@@ -52,12 +52,19 @@ import numpy as np
 from ..em import EMRun, StartReport, run_starts, summarize_starts
 from .base import Evaluation, MixtureLikelihood
 
-__all__ = ["Estimate", "estimate", "sample_optima", "optima_starts", "SWITCH_TOL", "FINISH_MAXITER", "IDENTIFICATION_TOL",
+__all__ = ["Estimate", "estimate", "sample_optima", "optima_starts", "SWITCH_TOL", "SAMPLE_SWITCH_TOL",
+           "SAMPLE_POLISH_TOL", "FINISH_MAXITER", "IDENTIFICATION_TOL",
            "COINCIDE_TOL", "FLAT_TOL", "reference_curvature", "equilibrated_eigenvalues",
            "hessian_problem", "classes_coincide", "check_optimum"]
 
 #: relative log-likelihood change at which each start hands over from EM to Newton
 SWITCH_TOL = 1e-5
+#: the hand-over of full-data runs that start at a sample's optima: they start within
+#: sampling error of the full-data optimum, inside Newton's region of fast convergence
+SAMPLE_SWITCH_TOL = 1e-4
+#: Newton's relative decrement criterion on a sample: its optima only serve as starts, and
+#: 1e-10 places their log-likelihoods far more precisely than the start report's grouping needs
+SAMPLE_POLISH_TOL = 1e-10
 #: Newton iterations allowed to each start's finish
 FINISH_MAXITER = 50
 #: an eigenvalue of the equilibrated information (unit diagonal) at or below this counts as zero
@@ -295,10 +302,10 @@ def classes_coincide(likelihood: MixtureLikelihood, params: np.ndarray, *,
     K = likelihood.layout.k_classes
     if K < 2:
         return None
-    P = np.asarray(likelihood.class_probabilities(params))
+    gaps = likelihood.class_probability_gaps(params)
     for k in range(K):
         for m in range(k + 1, K):
-            if np.max(np.abs(P[:, k] - P[:, m]), initial=0.0) <= tol:
+            if gaps[k, m] <= tol:
                 return k + 1, m + 1
     return None
 
@@ -349,7 +356,8 @@ def _normalised(likelihood: MixtureLikelihood) -> tuple[MixtureLikelihood, float
 def estimate(likelihood: MixtureLikelihood, starts: Sequence[tuple[str, np.ndarray]], *,
              tol: float = 1e-8, maxiter: int = 1000, polish: bool = True,
              polish_tol: float | None = None, switch_tol: float = SWITCH_TOL,
-             newton_steps: int = 1, n_jobs: int = 1, progress: bool | None = None) -> Estimate:
+             newton_steps: int = 1, n_jobs: int = 1, progress: bool | None = None,
+             check: bool = True) -> Estimate:
     """EM from every start, Newton to finish each, keep the best, check it. No input checks.
 
     Parameters
@@ -373,6 +381,9 @@ def estimate(likelihood: MixtureLikelihood, starts: Sequence[tuple[str, np.ndarr
         Threads over starts.
     progress : bool, optional
         Progress bar over starts.
+    check : bool
+        Check the optimum (:func:`check_optimum`); a search on a sample, whose
+        optima only serve as starts, skips it.
 
     Returns
     -------
@@ -422,7 +433,7 @@ def estimate(likelihood: MixtureLikelihood, starts: Sequence[tuple[str, np.ndarr
     params = best.params
     ev = likelihood.evaluate(params, order=2)
     n_polish, polished = (best.n_finish, best.converged) if polish else (0, None)
-    problem = check_optimum(likelihood, ev) if np.isfinite(ev.llf) else None
+    problem = check_optimum(likelihood, ev) if check and np.isfinite(ev.llf) else None
     if not best.converged:
         limit = ("not converged: Newton's finish stopped before its criterion" if polish else
                  f"not converged: EM stopped after {best.n_iter} iterations")
@@ -458,7 +469,8 @@ def sample_optima(likelihood: MixtureLikelihood, starts: Sequence[tuple[str, np.
     >>> 1 <= len(out) <= 3 and out[0][0].startswith("sample optimum 0")
     True
     """
-    est = estimate(likelihood, starts, tol=tol, maxiter=maxiter)
+    est = estimate(likelihood, starts, tol=tol, maxiter=maxiter, polish_tol=SAMPLE_POLISH_TOL,
+                   check=False)
     return optima_starts(est, max_optima=max_optima, prefix="sample optimum")
 
 

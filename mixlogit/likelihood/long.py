@@ -121,8 +121,9 @@ class LongLikelihood(MixtureLikelihood):
         if max_units is None or N <= max_units:
             return self
         units = np.flatnonzero(sample_mask(self.data.decision_maker_ids, seed, max_units / N))
+        # the resolved engine: a sample of data large enough for the compiled kernel keeps it
         return LongLikelihood(subset_decision_makers(self.data, units), self.layout,
-                              self.fixed_mask, self.fixed_values, engine=self.engine_option,
+                              self.fixed_mask, self.fixed_values, engine=self.engine,
                               n_jobs=self.n_jobs)
 
     def reweighted(self, weights: np.ndarray) -> LongLikelihood:
@@ -139,6 +140,36 @@ class LongLikelihood(MixtureLikelihood):
             U += (d.exog_invariant @ u.delta)[:, None]
         P, _ = situation_softmax(U, d.situation_start, d.situation_of_row)
         return P
+
+    def class_probability_gaps(self, params: np.ndarray) -> np.ndarray:
+        """``max |P_k - P_m|`` over all rows, block by block (no (rows, K) array is held).
+
+        Per block the probabilities follow from the differenced layout: the
+        chosen alternative's is ``exp(-c) / T`` and the others' ``exp(v_j - c) /
+        T``, with ``v`` the utility differences, ``c = max(0, max_j v_j)`` and
+        ``T = exp(-c) + sum_j exp(v_j - c)``; padded entries are 0 in every class.
+        """
+        C = self.layout.unpack(params).class_coefficients
+        K = C.shape[0]
+        gaps = np.zeros((K, K))
+        with np.errstate(over="ignore", invalid="ignore"):
+            for blk in self.blocks.blocks:
+                Lw, J1, S = blk.D.shape
+                V = (C @ blk.D.reshape(Lw, J1 * S)).reshape(K, J1, S)
+                if blk.mask is not None:
+                    V += blk.mask
+                peak = np.maximum(V.max(axis=1), 0.0)
+                np.exp(V - peak[:, None, :], out=V)
+                first = np.exp(-peak)
+                total = first + V.sum(axis=1)
+                V /= total[:, None, :]
+                first /= total
+                for k in range(K):
+                    for m in range(k + 1, K):
+                        gap = max(float(np.abs(V[k] - V[m]).max(initial=0.0)),
+                                  float(np.abs(first[k] - first[m]).max(initial=0.0)))
+                        gaps[k, m] = gaps[m, k] = max(gaps[k, m], gap)
+        return gaps
 
     def class_information(self, params: np.ndarray, wh: np.ndarray) -> list[np.ndarray]:
         res = self._pass(params, shares=False, class_weights=np.asarray(wh, float),

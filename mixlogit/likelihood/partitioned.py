@@ -311,6 +311,10 @@ def _class_probabilities(part: Partition, params: np.ndarray):
     return part.likelihood.class_probabilities(params)
 
 
+def _class_probability_gaps(part: Partition, params: np.ndarray):
+    return part.likelihood.class_probability_gaps(params)
+
+
 class PartitionedLikelihood(MixtureLikelihood):
     """The long-form mixture likelihood summed over resident partitions.
 
@@ -416,6 +420,11 @@ class PartitionedLikelihood(MixtureLikelihood):
 
     def class_probabilities(self, params: np.ndarray) -> np.ndarray:
         return self.backend.gather_units(_class_probabilities, params)
+
+    def class_probability_gaps(self, params: np.ndarray) -> np.ndarray:
+        """The largest class-probability differences of every partition, combined by max
+        (no row-level array leaves the workers)."""
+        return np.max(self.backend.map(_class_probability_gaps, params), axis=0)
 
     def start_likelihood(self, *, max_units: int | None = 200_000, seed: int = 0
                          ) -> MixtureLikelihood:
