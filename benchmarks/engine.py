@@ -17,8 +17,10 @@ Sections (each runs in its own subprocess, so each reports its own peak RSS):
     each layout holds, the compile/cache-load time of the compiled kernel, and
     the log-likelihood paths of old and new code side by side.
 ``fit N``
-    The whole fit at N decision makers (data + 5 starts + polish + standard
-    errors), numpy and compiled engine.
+    The whole fit at N decision makers (data + ``--n-starts`` partition starts,
+    on a hashed sample above ``model.start_sample`` decision makers, + polish +
+    standard errors), numpy and compiled engine; the package import is timed
+    apart. Also the resident memory with the inputs and the peak.
 ``counts``
     The counts form at p = 1e5 candidates, L = 50, K = 10: CPU seconds per EM
     iteration (20 iterations, so one refresh of the class informations).
@@ -57,6 +59,18 @@ SHARES = np.array([0.5, 0.3, 0.2])
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def current_rss_mb() -> float:
+    """Resident memory now (Linux /proc; NaN elsewhere)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return float("nan")
 
 
 def bandwidth() -> float:
@@ -200,20 +214,28 @@ def _force_engine(engine: str) -> None:
 
 
 def section_fit(args) -> None:
+    t_import = time.process_time()
     import mixlogit as mx
+    model_class = mx.MixedMultinomialLogit  # the lazy import of the package, outside the timing
+    t_import = time.process_time() - t_import
     _force_engine(args.engine)
     N = int(float(args.n))
     y, X, groups, panel = simulate(N)
+    rss_inputs = current_rss_mb()
     t0 = time.process_time()
-    model = mx.MixedMultinomialLogit(y, X, groups=groups, panel=panel, k_classes=K_CLASSES)
+    model = model_class(y, X, groups=groups, panel=panel, k_classes=K_CLASSES)
     t1 = time.process_time()
-    res = model.fit(n_starts=5, seed=0)
+    res = model.fit(n_starts=args.n_starts, start="partition", seed=0)
     t2 = time.process_time()
     bse = np.asarray(res.bse)
     t3 = time.process_time()
-    print(f"fit N = {N:.0e} [{args.label}]: data {t1 - t0:.2f} s, fit {t2 - t1:.2f} s, SEs "
-          f"{t3 - t2:.2f} s, total {t3 - t0:.2f} s CPU; llf {res.llf:.6f}; max SE "
-          f"{np.nanmax(bse):.4f}; peak RSS {peak_rss_mb():.0f} MB")
+    sample = getattr(res, "fit_state", None)
+    sample = sample.options.get("start_sample") if sample is not None else None
+    print(f"fit N = {N:.0e} [{args.label}], {args.n_starts} partition starts (on {sample} "
+          f"decision makers): data {t1 - t0:.2f} s, fit {t2 - t1:.2f} s, SEs {t3 - t2:.2f} s, "
+          f"total {t3 - t0:.2f} s CPU (package import {t_import:.2f} s, not included); llf "
+          f"{res.llf:.6f}; max SE {np.nanmax(bse):.4f}; RSS with the inputs "
+          f"{rss_inputs:.0f} MB, peak {peak_rss_mb():.0f} MB")
 
 
 def section_counts(args) -> None:
@@ -278,6 +300,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--iters", type=int, default=5)
     ap.add_argument("--previous-tree", default=None)
+    ap.add_argument("--n-starts", type=int, default=5, help="partition starts of the fit section")
     ap.add_argument("--only", nargs="+", default=list(SECTIONS), choices=list(SECTIONS))
     ap.add_argument("--section", choices=list(SECTIONS), help=argparse.SUPPRESS)
     ap.add_argument("--n", default="1e5", help=argparse.SUPPRESS)
@@ -297,10 +320,11 @@ def main(argv: list[str] | None = None) -> None:
             _run("long", "--n", n, *common)
     if "fit" in args.only:
         for n in sizes:
+            starts = ["--n-starts", str(args.n_starts)]
             if prev:
-                _run("fit", "--n", n, tree=prev, label="previous")
+                _run("fit", "--n", n, *starts, tree=prev, label="previous")
             for engine in ("numpy", "numba"):
-                _run("fit", "--n", n, "--engine", engine, label=engine)
+                _run("fit", "--n", n, "--engine", engine, *starts, label=engine)
     if "counts" in args.only:
         if prev:
             _run("counts", *common, tree=prev, label="previous")

@@ -170,3 +170,20 @@ def test_class_probability_gaps_of_tied_classes_are_zero(rich_model):
     params = lay.pack(betas, delta=u.delta + 0.2, gamma=u.gamma)
     gaps = lik.class_probability_gaps(params)
     np.testing.assert_array_equal(gaps, np.zeros((3, 3)))
+
+
+@pytest.mark.parametrize("order", [[1, 0, 2], [2, 0, 1], [2, 1, 0]])
+def test_relabelled_evaluation_equals_evaluating_the_relabelled_parameters(rich_model, order):
+    """Membership terms (re-normalised to the new first class), invariant terms, weights."""
+    from mixlogit.likelihood.base import relabel_evaluation
+
+    lik = rich_model.likelihood()
+    lay = rich_model.layout
+    params = np.random.default_rng(4).normal(scale=0.5, size=lay.n_params)
+    new = relabel_evaluation(lik.evaluate(params, order=2), lay, order)
+    direct = lik.evaluate(lay.permute(params, order), order=2)
+    np.testing.assert_array_equal(new.params, direct.params)
+    assert new.llf == pytest.approx(direct.llf, rel=1e-13)
+    for name in ("score", "score_obs", "hessian", "posteriors", "log_shares"):
+        np.testing.assert_allclose(getattr(new, name), getattr(direct, name), rtol=1e-10,
+                                   atol=1e-10, err_msg=name)

@@ -7,10 +7,10 @@
   candidate set, counts);
 * :mod:`~mixlogit.likelihood.estimate`: :func:`estimate`, the check-free pipeline.
 """
-from .base import Evaluation, MixtureLikelihood, backtrack, newton_direction
+from .base import Evaluation, MixtureLikelihood, backtrack, newton_direction, relabel_evaluation
 from .counts import CountsLikelihood
 from .estimate import Estimate, estimate
 from .long import LongLikelihood
 
 __all__ = ["Evaluation", "MixtureLikelihood", "LongLikelihood", "CountsLikelihood",
-           "Estimate", "estimate", "backtrack", "newton_direction"]
+           "Estimate", "estimate", "backtrack", "newton_direction", "relabel_evaluation"]

@@ -44,7 +44,7 @@ import numpy as np
 from ..kernels import log_class_shares, membership_derivatives
 from ..params import ParamLayout
 
-__all__ = ["Evaluation", "MixtureLikelihood", "newton_direction", "backtrack", "membership_step",
+__all__ = ["Evaluation", "MixtureLikelihood", "relabel_evaluation", "newton_direction", "backtrack", "membership_step",
            "EMPTY_SHARE"]
 
 #: a class whose total posterior weight falls below this share is not updated
@@ -90,6 +90,49 @@ class Evaluation:
     score: np.ndarray | None = None
     score_obs: np.ndarray | None = None
     hessian: np.ndarray | None = None
+
+
+def relabel_evaluation(evaluation: Evaluation, layout: ParamLayout, order) -> Evaluation:
+    """The evaluation at the parameters with classes relabelled (new class j = old ``order[j]``).
+
+    Relabelling is a linear map of the parameters, ``theta' = M theta`` (the
+    membership coefficients are re-normalised to the new first class), so the
+    log-likelihood is unchanged and the derivatives transform exactly:
+    ``score' = M^-T score``, ``H' = M^-T H M^-1``, per-unit scores ``S M^-1``;
+    posteriors and log shares swap columns. No data are read; the
+    implementation's ``state`` is not carried over (None).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import mixlogit as mx
+    >>> from mixlogit.likelihood.base import relabel_evaluation
+    >>> sim = mx.datasets.simulate.simulate_panel(
+    ...     n_decision_makers=30, n_situations=3, n_alternatives=3,
+    ...     betas=[[1.0, -1.0], [-1.0, 1.0]], shares=[0.5, 0.5], seed=0)
+    >>> lik = mx.MixedMultinomialLogit.from_formula(
+    ...     "choice ~ x1 + x2 - 1", sim.data, groups="chid", panel="id", k_classes=2
+    ...     ).likelihood()
+    >>> ev = lik.evaluate(np.array([1.0, -1.0, -1.0, 1.0, 0.3]), order=2)
+    >>> new = relabel_evaluation(ev, lik.layout, [1, 0])
+    >>> direct = lik.evaluate(new.params, order=2)
+    >>> bool(np.allclose(new.hessian, direct.hessian)), new.params.tolist()
+    (True, [-1.0, 1.0, 1.0, -1.0, -0.3])
+    """
+    order = np.asarray(order)
+    inverse = np.argsort(order)
+    eye = np.eye(layout.n_params)
+    M_inv = np.column_stack([layout.permute(e, inverse) for e in eye])   # theta = M_inv theta'
+    params = layout.permute(evaluation.params, order)
+
+    def cols(a):
+        return None if a is None else np.asarray(a)[:, order]
+
+    score = None if evaluation.score is None else M_inv.T @ evaluation.score
+    score_obs = None if evaluation.score_obs is None else evaluation.score_obs @ M_inv
+    hessian = None if evaluation.hessian is None else M_inv.T @ evaluation.hessian @ M_inv
+    return Evaluation(params, evaluation.llf, evaluation.loglike_obs, cols(evaluation.posteriors),
+                      cols(evaluation.log_shares), None, score, score_obs, hessian)
 
 
 def newton_direction(gradient: np.ndarray, information: np.ndarray) -> np.ndarray:
@@ -355,6 +398,15 @@ class MixtureLikelihood(abc.ABC):
         """The same likelihood with other unit weights (a bootstrap replicate)."""
 
     # ------------------------------------------------------------- shared
+    def relabelled(self, evaluation: Evaluation, order) -> Evaluation:
+        """``evaluation`` with the classes relabelled (new class j = old ``order[j]``).
+
+        By default the exact linear transformation of :func:`relabel_evaluation`
+        (no pass over the data); a likelihood whose evaluations are not those of
+        the plain parameters (a constrained one) evaluates anew.
+        """
+        return relabel_evaluation(evaluation, self.layout, order)
+
     def class_probability_gaps(self, params: np.ndarray) -> np.ndarray:
         """The largest difference of two classes' choice probabilities over all rows, (K, K).
 

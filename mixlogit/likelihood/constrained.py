@@ -341,6 +341,11 @@ class ConstrainedLikelihood(MixtureLikelihood):
     def class_probability_gaps(self, params: np.ndarray) -> np.ndarray:
         return self.inner.class_probability_gaps(params)
 
+    def relabelled(self, evaluation: Evaluation, order) -> Evaluation:
+        """Evaluated anew: the derivatives are reduced to the tied coordinates."""
+        degree = 2 if evaluation.hessian is not None else int(evaluation.score is not None)
+        return self.evaluate(self.layout.permute(evaluation.params, order), order=degree)
+
     def reweighted(self, weights: np.ndarray) -> ConstrainedLikelihood:
         return ConstrainedLikelihood(self.inner.reweighted(weights), ties=self.ties,
                                      lower=self.lower, upper=self.upper)

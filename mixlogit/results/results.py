@@ -87,15 +87,13 @@ class MixedMultinomialLogitResults(PersistenceMixin, ScenarioMixin, AnalysisMixi
         Returns the results inside their labelling wrapper.
         """
         lay = model.layout
-        params = est.params
         ev = est.evaluation
         reordered = False
         if lay.k_classes > 1 and likelihood.classes_exchangeable:
             share = likelihood.weights @ np.exp(ev.log_shares)
             order = np.argsort(-share, kind="stable")
             if np.any(order != np.arange(lay.k_classes)):
-                params = lay.permute(params, order)
-                ev = likelihood.evaluate(params, order=2)
+                ev = likelihood.relabelled(ev, order)   # exact, without a pass over the data
                 reordered = True
         state = FitState(likelihood=likelihood, estimate=est, evaluation=ev, reordered=reordered,
                          method=method, options=dict(options or {}))
