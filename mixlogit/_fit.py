@@ -25,6 +25,7 @@ from ._fit_options import (
 )
 from .exceptions import EstimationError, SpecificationError
 from .likelihood import estimate
+from .likelihood.blocks import single_thread_blas
 from .likelihood.constrained import ConstrainedLikelihood, constrain
 from .likelihood.estimate import SAMPLE_POLISH_TOL, SAMPLE_SWITCH_TOL, optima_starts
 from .results import MixedMultinomialLogitResults
@@ -53,6 +54,12 @@ def run_fit(model, given: dict[str, Any], *, start_params: Any,
     >>> bool(run_fit(model, given, start_params=None, start_kwds={}).converged)
     True
     """
+    with single_thread_blas():  # BLAS on tall-skinny per-unit arrays: one thread is fastest
+        return _run_fit(model, given, start_params=start_params, start_kwds=start_kwds)
+
+
+def _run_fit(model, given: dict[str, Any], *, start_params: Any,
+             start_kwds: Mapping[str, Any]) -> MixedMultinomialLogitResults:
     cov_type, cov_kwds = given["cov_type"], given["cov_kwds"]
     constraints, bounds = given["constraints"], given["bounds"]
     fixed, start = given["fixed"], given["start"]

@@ -51,6 +51,7 @@ import numpy as np
 
 from ..em import EMRun, StartReport, run_starts, summarize_starts
 from .base import Evaluation, MixtureLikelihood
+from .blocks import single_thread_blas
 
 __all__ = ["Estimate", "estimate", "sample_optima", "optima_starts", "SWITCH_TOL", "SAMPLE_SWITCH_TOL",
            "SAMPLE_POLISH_TOL", "FINISH_MAXITER", "IDENTIFICATION_TOL",
@@ -407,6 +408,16 @@ def estimate(likelihood: MixtureLikelihood, starts: Sequence[tuple[str, np.ndarr
     >>> est.converged, est.convergence_problem.split(";")[0]
     (False, 'classes 1 and 2 coincide')
     """
+    with single_thread_blas():  # per-unit arrays are tall and skinny: one BLAS thread
+        return _estimate(likelihood, starts, tol=tol, maxiter=maxiter, polish=polish,
+                         polish_tol=polish_tol, switch_tol=switch_tol, newton_steps=newton_steps,
+                         n_jobs=n_jobs, progress=progress, check=check)
+
+
+def _estimate(likelihood: MixtureLikelihood, starts: Sequence[tuple[str, np.ndarray]], *,
+              tol: float, maxiter: int, polish: bool, polish_tol: float | None,
+              switch_tol: float, newton_steps: int, n_jobs: int, progress: bool | None,
+              check: bool) -> Estimate:
     t0 = time.perf_counter()
     work, factor = _normalised(likelihood)
     starts = [(origin, work.apply_fixed(p)) for origin, p in starts]
