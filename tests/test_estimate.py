@@ -197,3 +197,19 @@ def test_starts_on_a_sample_reach_the_full_data_optimum(sim):
     np.testing.assert_allclose(b.params, a.params, atol=1e-6)
     score = sampled.likelihood().evaluate(b.params.to_numpy(), order=1).score
     assert np.max(np.abs(score)) < 1e-6
+
+
+def test_the_estimate_evaluation_equals_a_fresh_one_with_unnormalised_weights(sim):
+    """Weights of mean 2.5: the runs use them rescaled to mean 1 and the kept final evaluation
+    is scaled back; it must equal an evaluation with the caller's weights."""
+    df = sim.data.assign(w=np.where(sim.data["id"] % 2 == 0, 2, 3))
+    lik = _model(df, weights="w").likelihood()
+    with _quiet():
+        est = estimate(lik, [("a", np.array([1.0, -0.8, -0.8, 0.8, 0.3])),
+                             ("b", np.array([-1.0, 1.0, 1.5, -1.0, -0.3]))])
+    lik._memo = None
+    fresh = lik.evaluate(est.params, order=2)
+    assert est.evaluation.llf == pytest.approx(fresh.llf, rel=1e-13)
+    np.testing.assert_allclose(est.evaluation.hessian, fresh.hessian, rtol=1e-10)
+    np.testing.assert_allclose(est.evaluation.score, fresh.score, atol=1e-8)
+    np.testing.assert_allclose(est.evaluation.score_obs, fresh.score_obs, atol=1e-12)

@@ -43,6 +43,7 @@ Checks at the optimum
 """
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -345,6 +346,18 @@ def check_optimum(likelihood: MixtureLikelihood, evaluation: Evaluation) -> str 
     return "; ".join(problems) if problems else None
 
 
+def _rescaled(evaluation: Evaluation, factor: float) -> Evaluation:
+    """The evaluation with every unit weight multiplied by ``factor`` (exact: the
+    log-likelihood and its derivatives are linear in the weights; per-unit pieces unchanged;
+    the implementation's state, which belongs to the other weights, is dropped)."""
+    if factor == 1.0:
+        return evaluation
+    ev = evaluation
+    assert ev.score is not None and ev.hessian is not None  # order-2 evaluations only
+    return Evaluation(ev.params, ev.llf * factor, ev.loglike_obs, ev.posteriors, ev.log_shares,
+                      None, ev.score * factor, ev.score_obs, ev.hessian * factor)
+
+
 def _normalised(likelihood: MixtureLikelihood) -> tuple[MixtureLikelihood, float]:
     """The likelihood with unit weights rescaled to mean one, and the factor removed."""
     w = likelihood.weights
@@ -423,10 +436,16 @@ def _estimate(likelihood: MixtureLikelihood, starts: Sequence[tuple[str, np.ndar
     starts = [(origin, work.apply_fixed(p)) for origin, p in starts]
     newton_tol = tol ** 2 if polish_tol is None else polish_tol
 
+    kept: list[Evaluation] = []   # the best finish's order-2 evaluation, reused below
+    lock = threading.Lock()
+
     def newton_finish(params):
         history: list[float] = []
-        params, _, _, ok = work.polish(params, tol=newton_tol, maxiter=FINISH_MAXITER,
-                                       history=history)
+        params, final, _, ok = work.polish(params, tol=newton_tol, maxiter=FINISH_MAXITER,
+                                           history=history)
+        with lock:
+            if not kept or final.llf > kept[0].llf:
+                kept[:] = [final]
         return params, history, ok
 
     runs = run_starts(lambda: work.make_steps(newton_steps), starts, tol=tol,
@@ -442,7 +461,10 @@ def _estimate(likelihood: MixtureLikelihood, starts: Sequence[tuple[str, np.ndar
     best = runs[report.best_index]
     t_em = time.perf_counter() - t0
     params = best.params
-    ev = likelihood.evaluate(params, order=2)
+    if kept and np.array_equal(kept[0].params, params):
+        ev = _rescaled(kept[0], factor)
+    else:
+        ev = likelihood.evaluate(params, order=2)
     n_polish, polished = (best.n_finish, best.converged) if polish else (0, None)
     problem = check_optimum(likelihood, ev) if check and np.isfinite(ev.llf) else None
     if not best.converged:
