@@ -20,9 +20,15 @@ from ..exceptions import DataError, SpecificationError
 #: values that are times, not numbers (pandas' Timestamp and Timedelta derive from these)
 _TIME_TYPES = (datetime.date, datetime.time, datetime.timedelta, np.datetime64, np.timedelta64)
 
+#: elements of a rows x columns array that one step of a chunked pass touches (a few MB,
+#: so that the temporaries of a pass stay in cache and never grow with the rows)
+CHUNK_ELEMENTS = 1 << 18
+
 __all__ = ["describe_non_numeric", "to_float", "as_vector", "as_matrix", "as_ids",
            "refuse_infinite", "canonical_codes", "check_within_situation_variation",
-           "WithinStatistics", "within_situation_statistics", "judge_within_situation"]
+           "WithinStatistics", "within_situation_statistics", "judge_within_situation",
+           "CHUNK_ELEMENTS", "row_chunks", "nan_rows", "sorted_integer_codes"]
+
 
 def describe_non_numeric(values, name: str) -> str | None:
     """Say which value of a column is not a number, or ``None`` if all are.
@@ -75,7 +81,7 @@ def to_float(arr: np.ndarray, cols: Sequence[str], *, attributes: bool = True) -
     """
     kind = arr.dtype.kind
     if kind in "biuf":
-        return arr.astype(float)
+        return np.asarray(arr, dtype=float)   # float64 input is used as it is, not copied
     if kind == "c":
         bad = [cols[int(j)] for j in np.flatnonzero((arr.imag != 0).any(axis=0))] or list(cols)
         raise DataError(
@@ -177,6 +183,20 @@ class WithinStatistics:
 def within_situation_statistics(X, V, sit_start) -> WithinStatistics:
     """The additive statistics of :func:`check_within_situation_variation` for some situations.
 
+    The rows are visited in chunks of whole situations, so the centred
+    attributes never exist as one rows x columns temporary.
+
+    Parameters
+    ----------
+    X, V : ndarray, shape (n, L) and (n, Lv)
+        Attributes of the rows, grouped by situation (``Lv`` may be 0).
+    sit_start : ndarray of int, shape (S,)
+        Offset of each situation's first row.
+
+    Returns
+    -------
+    WithinStatistics
+
     Examples
     --------
     >>> import numpy as np
@@ -186,16 +206,43 @@ def within_situation_statistics(X, V, sit_start) -> WithinStatistics:
     >>> s.n, float(s.gram[0, 0])       # centred within (1, 3) and (2, 2): 1 + 1 + 0 + 0
     (4, 2.0)
     """
-    W = np.hstack([X, V]) if V.shape[1] else np.asarray(X)
-    counts = np.diff(np.append(sit_start, W.shape[0]))
-    if W.shape[0] and np.all(counts == counts[0]):  # equal choice sets: a 3-D view, no gathers
-        blocks = W.reshape(len(counts), int(counts[0]), W.shape[1])
-        Wc = (blocks - blocks.mean(axis=1, keepdims=True)).reshape(W.shape)
-    else:
-        means = np.add.reduceat(W, sit_start, axis=0) / counts[:, None] if W.shape[0] else W[:0]
-        Wc = W - np.repeat(means, counts, axis=0)   # the one rows x L temporary
-    return WithinStatistics(int(W.shape[0]), W.sum(axis=0), np.einsum("ij,ij->j", W, W),
-                            Wc.T @ Wc)
+    n, width = X.shape[0], X.shape[1] + V.shape[1]
+    total, squares, gram = np.zeros(width), np.zeros(width), np.zeros((width, width))
+    sit_start = np.asarray(sit_start, dtype=np.int64)
+    for a, b in _situation_chunks(sit_start, n, width):
+        r0 = int(sit_start[a])
+        r1 = int(sit_start[b]) if b < len(sit_start) else n
+        W = np.hstack([X[r0:r1], V[r0:r1]]) if V.shape[1] else np.asarray(X[r0:r1])
+        total += np.ones(W.shape[0]) @ W   # a matrix-vector product: faster than sum(axis=0)
+        squares += np.einsum("ij,ij->j", W, W)
+        Wc = _centred(W, sit_start[a:b] - r0)
+        gram += Wc.T @ Wc
+    return WithinStatistics(int(n), total, squares, gram)
+
+
+def _situation_chunks(sit_start: np.ndarray, n: int, width: int):
+    """Ranges ``[a, b)`` of situations, together about :data:`CHUNK_ELEMENTS` values each."""
+    if n == 0 or len(sit_start) == 0:
+        return []
+    rows = max(1, CHUNK_ELEMENTS // max(width, 1))
+    cuts = np.searchsorted(sit_start, np.arange(rows, n, rows), side="left")
+    bounds = np.unique(np.concatenate([[0], cuts, [len(sit_start)]]))
+    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
+
+
+def _centred(W: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Rows of ``W`` minus the mean of their situation (situations start at ``start``)."""
+    counts = np.diff(np.append(start, W.shape[0]))
+    if np.all(counts == counts[0]):   # equal choice sets: a 3-D view, no gathers
+        m = int(counts[0])
+        blocks = W.reshape(len(counts), m, W.shape[1])
+        mean = blocks[:, 0].copy()
+        for j in range(1, m):   # m small slices add faster than a reduction over axis 1
+            mean += blocks[:, j]
+        mean /= m
+        return (blocks - mean[:, None, :]).reshape(W.shape)
+    means = np.add.reduceat(W, start, axis=0) / counts[:, None]
+    return W - np.repeat(means, counts, axis=0)
 
 
 def judge_within_situation(stats: WithinStatistics, names: Sequence[str]) -> None:
@@ -239,20 +286,44 @@ def check_within_situation_variation(X, V, xnames, vnames, sit_start, sit_of_row
                            list(xnames) + list(vnames))
 
 
+def row_chunks(n: int, width: int):
+    """Slices of ``range(n)`` covering about :data:`CHUNK_ELEMENTS` values of ``width`` columns."""
+    rows = max(1, CHUNK_ELEMENTS // max(width, 1))
+    return [slice(r, min(r + rows, n)) for r in range(0, n, rows)]
+
+
+def nan_rows(arr: np.ndarray) -> np.ndarray:
+    """Which rows of a 2-D array hold a NaN, computed chunk by chunk (no rows x columns mask)."""
+    out = np.zeros(arr.shape[0], dtype=bool)
+    if arr.shape[1] == 0:
+        return out
+    for sl in row_chunks(arr.shape[0], arr.shape[1]):
+        chunk = np.isnan(arr[sl])
+        if chunk.any():   # the flat test is cheap; rows are found only where there is a NaN
+            chunk.any(axis=1, out=out[sl])
+    return out
+
+
 def refuse_infinite(arr: np.ndarray, cols: Sequence[str]) -> None:
+    """Raise naming the first column holding an infinite value, and its first such row."""
     if arr.size == 0:
         return
-    bad = np.isinf(arr)
-    if bad.any():
-        j = int(np.flatnonzero(bad.any(axis=0))[0])
-        r = int(np.flatnonzero(bad[:, j])[0])
-        raise DataError(
-            f"column {cols[j]} holds an infinite value ({arr[r, j]} in row {r}; "
-            f"{int(bad[:, j].sum())} in this column); replace it with a finite number, or with "
-            "NaN to drop it as a missing value")
+    if not any(np.isinf(arr[sl]).any() for sl in row_chunks(arr.shape[0], arr.shape[1])):
+        return
+    bad = np.isinf(arr)   # only on the way to the error: the full mask names column and row
+    j = int(np.flatnonzero(bad.any(axis=0))[0])
+    r = int(np.flatnonzero(bad[:, j])[0])
+    raise DataError(
+        f"column {cols[j]} holds an infinite value ({arr[r, j]} in row {r}; "
+        f"{int(bad[:, j].sum())} in this column); replace it with a finite number, or with "
+        "NaN to drop it as a missing value")
+
 
 def canonical_codes(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Codes 0..m-1 numbering the distinct ids in sorted order (row order does not matter)."""
+    grouped = sorted_integer_codes(ids)
+    if grouped is not None:
+        return grouped
     try:
         codes, labels = pd.factorize(ids, sort=True)
         return codes, np.asarray(labels)
@@ -264,3 +335,22 @@ def canonical_codes(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rank = np.empty_like(perm)
         rank[perm] = np.arange(len(perm))
         return rank[codes], labels[perm]
+
+
+def sorted_integer_codes(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The codes and labels of ``pandas.factorize(ids, sort=True)`` for sorted integer ids.
+
+    Rows usually arrive grouped by id; for integer (or boolean) ids in
+    non-decreasing order the codes count the changes of id, which is an order
+    of magnitude cheaper than hashing. Returns ``None`` for any other input.
+    Labels keep the dtype of ``ids`` and codes are ``intp``, as pandas gives them.
+    """
+    if ids.ndim != 1 or ids.dtype.kind not in "biu" or ids.shape[0] == 0:
+        return None
+    if not np.all(ids[1:] >= ids[:-1]):
+        return None
+    change = ids[1:] != ids[:-1]
+    codes = np.empty(ids.shape[0], dtype=np.intp)
+    codes[0] = 0
+    np.cumsum(change, out=codes[1:])
+    return codes, ids[np.concatenate([[True], change])]

@@ -50,6 +50,7 @@ from ._build import (
     missing_policy,
     read_inputs,
     situation_layout,
+    sorted_rows,
     warn_identical_rows,
 )
 from ._values import (
@@ -327,13 +328,15 @@ class ChoiceData:
         ids = code_ids(raw, names)
         keep, report = missing_policy(raw, ids)
         keep, n_unavailable = availability_policy(raw, ids, keep, names)
-        check_choice_values(raw.y[keep], names)
-        order, row_key = canonical_order(raw, ids, keep)
-        lay = situation_layout(raw, ids, order, names)
-        Xs = np.ascontiguousarray(raw.X[order])
-        Vs = np.ascontiguousarray(raw.V[order])
-        if ids.alt is None:
-            warn_identical_rows(Xs, Vs, lay.sit_start, lay.sit_labels, row_key)
+        check_choice_values(raw.y if keep.all() else raw.y[keep], names)
+        order, pairs, s_sorted = canonical_order(raw, ids, keep)
+        lay = situation_layout(raw, ids, order, s_sorted, names)
+        alternative_ids = (None if ids.alt is None or ids.alt_labels is None
+                           else ids.alt_labels[ids.alt[order]])
+        del s_sorted, ids, keep   # the codes are not needed any more: free them before the copy
+        Xs, Vs = sorted_rows(raw.X, order), sorted_rows(raw.V, order)
+        if alternative_ids is None:
+            warn_identical_rows(Xs, Vs, lay.sit_start, lay.sit_labels, pairs, lay.sit_of_row)
         if check_identification:
             check_within_situation_variation(Xs, Vs, raw.xnames, raw.vnames, lay.sit_start,
                                              lay.sit_of_row)
@@ -350,7 +353,6 @@ class ChoiceData:
             n_input_rows=raw.n,
             dropped=DropReport(report[0], report[1], n_unavailable, report[2]),
             weights_kind=kind,
-            alternative_ids=(None if ids.alt is None or ids.alt_labels is None
-                             else ids.alt_labels[ids.alt[order]]),
+            alternative_ids=alternative_ids,
         )
 
