@@ -3,6 +3,7 @@ and the engine against the previous code's log-likelihood path on electricity.""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -21,13 +22,21 @@ HERE = Path(__file__).resolve().parent
 numba_missing = not B.numba_available()
 
 
-def _rich_data(n_dm=40, seed=0, block_rows=None):
-    """Unequal choice sets (availability), invariant and membership terms, weights."""
+def _rich_data(n_dm=40, seed=0, block_rows=None, *, max_situations=4, max_alternatives=5,
+               n_exog=3, huge_dm=None):
+    """Unequal choice sets (availability), invariant and membership terms, weights.
+
+    ``max_situations=1`` gives one situation per decision maker; ``huge_dm``
+    multiplies that decision maker's first attribute by 30 (with a coefficient
+    of 30 its utility differences reach several hundred and overflow ``exp``;
+    larger attributes would make the information ill-conditioned, ``d d'``
+    of 1e8 cancelling to near 0, and no two formulas would agree to 1e-12).
+    """
     rng = np.random.default_rng(seed)
     rows = []
     for n in range(n_dm):
-        for t in range(int(rng.integers(1, 5))):
-            J = int(rng.integers(2, 6))
+        for t in range(int(rng.integers(1, max_situations + 1))):
+            J = int(rng.integers(2, max_alternatives + 1))
             avail = np.ones(J, int)
             if J > 2 and rng.random() < 0.5:
                 avail[rng.integers(1, J)] = 0
@@ -36,7 +45,9 @@ def _rich_data(n_dm=40, seed=0, block_rows=None):
                 rows.append((n, 100 * n + t, j == choice, avail[j]))
     ids, chid, y, av = map(np.array, zip(*rows))
     m = len(ids)
-    X = rng.normal(size=(m, 3))
+    X = rng.normal(size=(m, n_exog))
+    if huge_dm is not None:
+        X[ids == huge_dm, 0] *= 30.0
     V = rng.normal(size=(m, 2))
     z = rng.normal(size=n_dm)[ids][:, None]
     w = (ids % 3 + 1).astype(float)
@@ -238,3 +249,133 @@ def test_same_loglikelihood_path_as_the_previous_code_on_electricity():
     assert ok
     assert ev.llf == pytest.approx(ref["polished_llf"], rel=1e-12)
     np.testing.assert_allclose(params, ref["polished_params"], rtol=1e-6, atol=1e-7)
+
+
+# ------------------------------------------------------------------ the fused pass, by case
+#: data sets of the engine comparisons: (keyword arguments of _rich_data, block_rows)
+CASES = {
+    "padded": (dict(), None),
+    "padded, blocks of few rows": (dict(), 16),
+    "one situation each": (dict(n_dm=60, max_situations=1), None),
+    "one situation each, blocks": (dict(n_dm=60, max_situations=1), 16),
+    # 9 columns, up to 7 non-chosen alternatives: the generic (not unrolled) compiled loops,
+    # with > 128 situations so decision makers straddle the chunks of those loops
+    "wide design": (dict(n_dm=90, max_situations=6, max_alternatives=8, n_exog=7), None),
+    "one overflowing decision maker": (dict(huge_dm=5), 16),
+}
+
+
+def _case(name, k=3, scale=0.6, seed=6):
+    kw, block_rows = CASES[name]
+    data = _rich_data(**kw)
+    layout = ParamLayout(k, data.exog_names, data.invariant_names, data.membership_names)
+    lay = (B.block_layout(data) if block_rows is None
+           else B.build_layout(data, block_rows=block_rows, single_block_rows=0))
+    params = np.random.default_rng(seed).normal(scale=scale, size=layout.n_params)
+    if kw.get("huge_dm") is not None:
+        params[layout.class_slice(0).start] = 30.0   # class 1's first coefficient
+    return data, layout, lay, params
+
+
+def _assert_same(b, a, names):
+    for name in names:
+        x, y = getattr(a, name), getattr(b, name)
+        np.testing.assert_allclose(y, x, rtol=1e-12, atol=1e-12 * np.abs(x).max(), err_msg=name)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_numpy_pass_matches_brute_force_in_every_case(name):
+    data, layout, lay, params = _case(name)
+    loglik, ll, h, grad, hess = _brute(data, layout, params)
+    C = layout.unpack(params).class_coefficients
+    log_pi = LongLikelihood(data, layout, engine="numpy").log_shares(params)
+    res = B.fused_pass(lay, C, log_pi=log_pi, weights=data.weights, information=True,
+                       scores=True)
+    # log(1 + sum_j exp(v_j)) of a near-certain choice is accurate in absolute terms only
+    np.testing.assert_allclose(res.loglik, loglik, rtol=1e-12, atol=1e-14 * np.abs(loglik).max())
+    np.testing.assert_allclose(res.ll_obs, ll, rtol=1e-12)
+    wh = data.weights[:, None] * h
+    scale = np.abs(np.einsum("nk,nkab->kab", wh, hess)).max()
+    np.testing.assert_allclose(res.info, -np.einsum("nk,nkab->kab", wh, hess), rtol=1e-10,
+                               atol=1e-12 * scale)
+    np.testing.assert_allclose(res.grad, np.einsum("nk,nkl->kl", wh, grad), rtol=1e-10,
+                               atol=1e-12 * scale)
+    np.testing.assert_allclose(res.scores.transpose(2, 0, 1), grad, rtol=1e-10,
+                               atol=1e-12 * np.abs(grad).max())
+
+
+@pytest.mark.skipif(numba_missing, reason="numba not installed (optional: mixlogit[fast])")
+@pytest.mark.parametrize("name", CASES)
+def test_compiled_pass_equals_numpy_in_every_case(name):
+    data, layout, lay, params = _case(name)
+    C = layout.unpack(params).class_coefficients
+    log_pi = LongLikelihood(data, layout, engine="numpy").log_shares(params)
+    every = ("loglik", "ll_obs", "posteriors", "wh", "grad", "info", "scores")
+    option_sets = [
+        (dict(), ("loglik", "ll_obs", "posteriors")),
+        (dict(derivatives=True), ("loglik", "ll_obs", "posteriors", "wh", "grad")),
+        (dict(information=True), every[:-1]),
+        (dict(scores=True), every[:5] + ("scores",)),
+        (dict(information=True, scores=True), every),
+    ]
+    for options, names in option_sets:
+        a = B.fused_pass(lay, C, log_pi=log_pi, weights=data.weights, engine="numpy", **options)
+        b = B.fused_pass(lay, C, log_pi=log_pi, weights=data.weights, engine="numba", **options)
+        _assert_same(b, a, names)
+    other = np.random.default_rng(7).random((data.n_decision_makers, 3))
+    opts = dict(class_weights=other, information=True, scores=True)
+    a = B.fused_pass(lay, C, engine="numpy", **opts)
+    b = B.fused_pass(lay, C, engine="numba", **opts)
+    _assert_same(b, a, ("loglik", "grad", "info", "scores"))
+    np.testing.assert_array_equal(b.wh, other)
+    a = B.fused_pass(lay, C, engine="numpy")     # class log-likelihoods only
+    b = B.fused_pass(lay, C, engine="numba")
+    _assert_same(b, a, ("loglik",))
+
+
+def test_overflow_case_overflows_in_one_block_only():
+    """The overflow case of CASES really takes the fallback, in one block of several."""
+    data, layout, lay, params = _case("one overflowing decision maker")
+    C = layout.unpack(params).class_coefficients
+    big = [blk for blk in lay.blocks
+           if (C @ blk.D.reshape(blk.D.shape[0], -1)).max() > 710]   # exp overflows
+    assert len(big) == 1 and len(lay.blocks) > 3
+
+
+@pytest.mark.skipif(numba_missing, reason="numba not installed (optional: mixlogit[fast])")
+def test_unrolled_kernels_cover_small_designs_only():
+    from mixlogit import _numba_kernels as NK
+
+    assert NK.unrolled_kernels(5, 3) is not None
+    assert NK.unrolled_kernels(NK.UNROLL_MAX_COLUMNS + 1, 3) is None
+    assert NK.unrolled_kernels(5, NK.UNROLL_MAX_OTHERS + 1) is None
+    data, *_ = _case("wide design")
+    lay = B.block_layout(data)
+    Lw, J1, _ = lay.blocks[0].D.shape
+    assert NK.unrolled_kernels(Lw, J1) is None and lay.blocks[0].D.shape[2] > NK.CHUNK
+    compile(NK.unrolled_source(3, 2), "unrolled", "exec")   # the generated text is Python
+
+
+@pytest.mark.skipif(numba_missing, reason="numba not installed (optional: mixlogit[fast])")
+def test_unrolled_kernels_without_a_writable_directory(monkeypatch):
+    """Nowhere to write the generated module: it runs uncached, with the same results as
+    the closed forms of one attribute and one non-chosen alternative."""
+    from mixlogit import _numba_kernels as NK
+
+    monkeypatch.setattr(NK, "_source_dirs", lambda: [os.devnull + "/nowhere"])
+    monkeypatch.setattr(NK, "_UNROLLED", {})
+    kernels = NK.unrolled_kernels(1, 1)
+    rng = np.random.default_rng(0)
+    K, S = 2, 7
+    E = rng.random((K, 1, S))
+    D = rng.normal(size=(1, 1, S))
+    T = 1.0 + E[:, 0]
+    c = rng.random((K, S))
+    dm_start, n_sit = np.array([0, 3]), np.array([3, 4])
+    grad, info, G = np.empty((K, 1)), np.empty((K, 1, 1)), np.empty((K, 1, 2))
+    kernels["information"](E, D, T, c, dm_start, n_sit, grad, info)
+    kernels["scores"](E, D, T, dm_start, n_sit, G)
+    P, d = E[:, 0] / T, D[0, 0]
+    np.testing.assert_allclose(grad[:, 0], -(c * P * d).sum(axis=1), rtol=1e-13)
+    np.testing.assert_allclose(info[:, 0, 0], (c * P * (1 - P) * d ** 2).sum(axis=1), rtol=1e-13)
+    np.testing.assert_allclose(G[:, 0], -np.add.reduceat(P * d, dm_start, axis=1), rtol=1e-13)

@@ -51,13 +51,16 @@ __all__ = ["DiffBlock", "BlockLayout", "PassResult", "block_layout", "fused_pass
            "resolve_engine", "BLOCK_ROWS", "NUMBA_MIN_ROWS", "ENGINES", "single_thread_blas"]
 
 #: rows (situation x alternative) per block of whole decision makers (cache-sized; of
-#: 2**11..2**16 at 4e6 rows, 2**12-2**13 were fastest for both engines)
+#: 2**11..2**16 at 4e6 rows, 2**12-2**13 were fastest for both engines; measured again
+#: with the fused compiled kernel (benchmarks/fused_pass.py --block-rows): the compiled
+#: passes within 5% over 2**13..2**15, numpy's information pass 5% slower at 2**14 and
+#: 15% at 2**15, its order-0 pass 5-8% faster there: the EM pass decides)
 BLOCK_ROWS = 1 << 13
 #: data up to this many rows form one block (per-call overhead dominates there)
 SINGLE_BLOCK_ROWS = 1 << 15
 #: ``engine="auto"`` uses the compiled kernel from this many rows on: below it the
-#: one-off compile (~3-4 s once per environment, then cached) or cache load (~0.5-1 s per
-#: process) costs more than the pass saves (1.4x faster at 4e5 rows, 1.4-1.6x at 4e6)
+#: one-off compile (~3 s once per environment, then cached) or cache load (~0.4 s per
+#: process) costs more than the pass saves (the EM pass 2-3x faster at 4e5 and 4e6 rows)
 NUMBA_MIN_ROWS = 1_000_000
 #: engine names accepted by ``engine=``
 ENGINES = ("auto", "numpy", "numba")
@@ -331,36 +334,71 @@ class PassResult:
         return self.grad is not None
 
 
-def _block_softmax(blk: DiffBlock, C: np.ndarray):
-    """exp of the utility differences (K, J1, S) and the choice's log-probability (K, S)."""
+def _utilities(blk: DiffBlock, C: np.ndarray) -> np.ndarray:
+    """The utility differences ``v_j - v_chosen`` of all classes (K, J1, S), padding ``-inf``."""
     Lw, J1, S = blk.D.shape
-    K = C.shape[0]
-    V = (C @ blk.D.reshape(Lw, J1 * S)).reshape(K, J1, S)
+    V = (C @ blk.D.reshape(Lw, J1 * S)).reshape(C.shape[0], J1, S)
     if blk.mask is not None:
         V += blk.mask
+    return V
+
+
+def _exp_utilities(blk: DiffBlock, C: np.ndarray) -> np.ndarray:
+    """``exp`` of the utility differences, computed in place (an overflow gives inf)."""
+    V = _utilities(blk, C)
     with np.errstate(over="ignore"):
-        E = np.exp(V)
-    T = E.sum(axis=1)
-    T += 1.0
-    if np.all(np.isfinite(T)):
-        return E, T, -np.log(T)
-    # a utility far above the chosen one: shift by the maximum instead (rare)
+        return np.exp(V, out=V)
+
+
+def _shifted_softmax(blk: DiffBlock, C: np.ndarray):
+    """The max-shifted softmax of a block whose utilities overflow ``exp`` (rare).
+
+    Returns ``E = exp(V - peak)`` (K, J1, S), ``peak`` (K, S) and ``exp(-peak)``
+    (the chosen alternative's term), ``peak = max(0, max_j v_j)``.
+    """
+    V = _utilities(blk, C)
     peak = np.maximum(V.max(axis=1, initial=0.0), 0.0)
     V -= peak[:, None, :]
-    E = np.exp(V, out=V)
-    T = E.sum(axis=1) + np.exp(-peak)
-    return E, T, -peak - np.log(T)
+    return np.exp(V, out=V), peak, np.exp(-peak)
+
+
+def _dm_sums(blk: DiffBlock, X: np.ndarray) -> np.ndarray:
+    """Sums of ``X`` (..., S) over each decision maker's situations (..., N_b)."""
+    return X if blk.one_situation_each else np.add.reduceat(X, blk.dm_start, axis=-1)
+
+
+def _block_softmax(blk: DiffBlock, C: np.ndarray):
+    """exp of the utility differences (K, J1, S), their totals ``T = 1 + sum_j exp(v_j)``
+    (K, S) and the class log-likelihoods ``-sum_s log T`` (K, N_b)."""
+    E = _exp_utilities(blk, C)
+    T = np.add.reduce(E, axis=1, initial=1.0)
+    loglik = _dm_sums(blk, np.log(T))
+    # checked on the decision makers' sums, not on T: T >= 1, so only an inf or NaN in
+    # T makes them non-finite
+    if np.isfinite(loglik.sum()):
+        return E, T, np.negative(loglik, out=loglik)
+    # a utility far above the chosen one: shift by the maximum instead
+    E, peak, base = _shifted_softmax(blk, C)
+    T = E.sum(axis=1)
+    T += base
+    logT = np.log(T)
+    logT += peak
+    return E, T, -_dm_sums(blk, logT)
 
 
 def _posteriors(log_pi: np.ndarray, loglik: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``log sum_k exp(a_nk)`` and ``h_nk`` for ``a = log_pi + loglik`` (few classes: no
-    general logsumexp)."""
-    a = log_pi + loglik
-    peak = a.max(axis=1)
-    a -= peak[:, None]
+    """``log sum_k exp(a_kn)`` (N,) and ``h_kn`` (K, N) for ``a = log_pi.T + loglik``.
+
+    Classes along the first axis: the reductions over the few classes are then
+    elementwise operations on rows of N (a reduction over a length-K last axis is
+    several times slower).
+    """
+    a = log_pi.T + loglik
+    peak = np.maximum.reduce(a, axis=0)
+    a -= peak
     np.exp(a, out=a)
-    total = a.sum(axis=1)
-    a /= total[:, None]
+    total = np.add.reduce(a, axis=0)
+    a /= total
     return peak + np.log(total), a
 
 
@@ -368,45 +406,63 @@ def _block_numpy(blk: DiffBlock, C: np.ndarray, log_pi: np.ndarray | None, w: np
                  class_weights: np.ndarray | None, derivatives: bool, information: bool,
                  scores: bool) -> tuple:
     """The fused pass over one block with numpy (the reference path)."""
-    E, T, logp = _block_softmax(blk, C)
-    loglik = logp if blk.one_situation_each else np.add.reduceat(logp, blk.dm_start, axis=1)
-    loglik = loglik.T
+    E, T, loglik = _block_softmax(blk, C)   # class-major (K, N_b) until the end: see _posteriors
     ll = h = None
     if log_pi is not None:
         ll, h = _posteriors(log_pi, loglik)
     if not derivatives:
-        return loglik, ll, h, None, None, None, None
-    wh = class_weights if class_weights is not None else w[:, None] * h
-    c = wh.T if blk.one_situation_each else np.repeat(wh.T, blk.n_situations, axis=1)
-    Lw, J1, S = blk.D.shape
-    K = C.shape[0]
-    E /= T[:, None, :]                              # P_j of the non-chosen alternatives
-    dbar = np.einsum("kjs,ljs->kls", E, blk.D)       # (K, Lw, S): xbar - x_chosen
-    cdbar = dbar * c[:, None, :]
-    grad = -cdbar.sum(axis=2)
+        return loglik.T, ll, None if h is None else h.T, None, None, None, None
+    assert h is not None or class_weights is not None  # fused_pass checks it
+    whT = class_weights.T if class_weights is not None else h * w
+    c = whT if blk.one_situation_each else np.repeat(whT, blk.n_situations, axis=1)
+    grad, info, G = _numpy_derivatives(blk.D, E, T, c, information, scores)
+    if scores:
+        G /= T[:, None, :]
+        G = _dm_sums(blk, G)
+        np.negative(G, out=G)
+    return (loglik.T, ll, None if h is None else h.T, whT.T, grad, info,
+            G if scores else None)
+
+
+def _numpy_derivatives(D: np.ndarray, E: np.ndarray, T: np.ndarray, c: np.ndarray,
+                       information: bool, scores: bool) -> tuple:
+    """Class gradients and informations of one block from ``E``, ``T`` and the situation
+    weights ``c`` (K, S); also ``T dbar`` (K, Lw, S) for the scores.
+
+    ``P_j = E_j / T`` is never formed: the weighted probabilities ``c P_j = E_j
+    (c / T)`` (written over ``E``) give the gradient ``-sum c P_j d_j`` and the
+    first information term ``sum c P_j d_j d_j'`` as GEMMs over ``(j, s)``, and
+    ``T dbar = sum_j E_j d_j`` the second, ``sum (c / T^2) (T dbar)(T dbar)'``.
+    """
+    Lw, J1, S = D.shape
+    K = E.shape[0]
+    D2 = D.reshape(Lw, J1 * S)
+    Tdbar = np.einsum("kjs,ljs->kls", E, D) if information or scores else None  # (K, Lw, S)
+    r = c / T
+    RP = np.multiply(E, r[:, None, :], out=E)           # c P_j (K, J1, S), E not needed again
+    grad = -(RP.reshape(K, J1 * S) @ D2.T)
     info = None
     if information:
-        E *= c[:, None, :]
-        D2 = blk.D.reshape(Lw, J1 * S)
-        RD = E.reshape(K, 1, J1 * S) * D2[None]
-        info = np.matmul(RD, D2.T) - np.matmul(cdbar, dbar.transpose(0, 2, 1))
-    G = None
-    if scores:
-        G = -(dbar if blk.one_situation_each else np.add.reduceat(dbar, blk.dm_start, axis=2))
-    return loglik, ll, h, wh, grad, info, G
+        assert Tdbar is not None  # computed with information
+        RD = np.multiply(RP.reshape(K, 1, J1 * S), D2[None])
+        info = (RD.reshape(K * Lw, J1 * S) @ D2.T).reshape(K, Lw, Lw)
+        r /= T
+        info -= np.matmul(Tdbar * r[:, None, :], Tdbar.transpose(0, 2, 1))
+    return grad, info, Tdbar
 
 
 def _block_numba(blk: DiffBlock, C: np.ndarray, log_pi: np.ndarray | None, w: np.ndarray,
                  class_weights: np.ndarray | None, derivatives: bool, information: bool,
                  scores: bool) -> tuple:
-    """The fused pass over one block: numpy softmax, compiled posteriors and derivatives."""
+    """The fused pass over one block: numpy GEMM and exp, then one compiled call."""
     from .. import _numba_kernels  # optional dependency, imported on first use
 
-    E, T, logp = _block_softmax(blk, C)
-    if derivatives:
-        E /= T[:, None, :]
-    return _numba_kernels.block_derivatives(blk, E, logp, log_pi, w, class_weights,
-                                            derivatives, information, scores)
+    options = (log_pi, w, class_weights, derivatives, information, scores)
+    out = _numba_kernels.block_pass(blk, _exp_utilities(blk, C), *options)
+    if out is None:  # a situation total overflowed: the max-shifted softmax instead
+        E, peak, base = _shifted_softmax(blk, C)
+        out = _numba_kernels.block_pass(blk, E, *options, shift=(peak, base))
+    return out
 
 
 def _kernel(engine: str):
@@ -464,6 +520,9 @@ def fused_pass(layout: BlockLayout, C: np.ndarray, *, log_pi: np.ndarray | None 
         raise ValueError("derivatives need class_weights or log_pi")
     if log_pi is not None and weights is None:
         weights = np.ones(N)
+    if engine == "numba":  # one compiled specialisation: C-contiguous float arrays only
+        log_pi, weights, class_weights = (None if a is None else np.ascontiguousarray(a, float)
+                                          for a in (log_pi, weights, class_weights))
     kernel = _kernel(engine)
     loglik = np.empty((N, K))
     ll_obs = np.empty(N) if log_pi is not None else None

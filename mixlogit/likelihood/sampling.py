@@ -38,19 +38,22 @@ def subset_decision_makers(data: ChoiceData, units: np.ndarray) -> ChoiceData:
     """The same data restricted to the decision makers at positions ``units``.
 
     Built through :meth:`ChoiceData.from_arrays` from the public arrays, so the
-    subset is validated like any data set.
+    subset is validated like any data set. Works from the situations, so its
+    temporaries are of the subset's size, not of the data's.
     """
     units = np.asarray(units)
-    sit_mask = np.isin(data.decision_maker_of_situation, units)
-    row_mask = sit_mask[data.situation_of_row]
-    dm_of_row = data.decision_maker_of_situation[data.situation_of_row]
-    rows = np.flatnonzero(row_mask)
-    membership = data.exog_membership[dm_of_row[rows]][:, 1:]
+    sits = np.flatnonzero(np.isin(data.decision_maker_of_situation, units))
+    first = np.asarray(data.situation_start)[sits]
+    n_alt = np.diff(np.append(data.situation_start, data.n_rows))[sits]
+    offset = np.repeat(np.cumsum(n_alt) - n_alt, n_alt)
+    rows = np.arange(int(n_alt.sum())) - offset + np.repeat(first, n_alt)
+    dm_of_row = np.repeat(np.asarray(data.decision_maker_of_situation)[sits], n_alt)
+    membership = data.exog_membership[dm_of_row][:, 1:]
     return ChoiceData.from_arrays(
         data.chosen[rows].astype(float), data.exog[rows],
-        groups=data.situation_of_row[rows], panel=data.decision_maker_ids[dm_of_row[rows]],
+        groups=np.repeat(sits, n_alt), panel=data.decision_maker_ids[dm_of_row],
         exog_invariant=data.exog_invariant[rows] if data.exog_invariant.shape[1] else None,
         exog_membership=membership if membership.shape[1] else None,
-        weights=np.asarray(data.weights)[dm_of_row[rows]],
+        weights=np.asarray(data.weights)[dm_of_row],
         exog_names=list(data.exog_names), invariant_names=list(data.invariant_names),
         membership_names=list(data.membership_names[1:]))
