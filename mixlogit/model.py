@@ -119,7 +119,7 @@ class MixedMultinomialLogit(ModelBuilders, LikelihoodMethods, LikelihoodModel):
                 f"k_classes={k_classes} exceeds the number of decision makers "
                 f"({choice_data.n_decision_makers}); use fewer classes"
             )
-        self._setup(choice_data, LongLikelihood, k_classes, endog=choice_data.chosen.astype(float),
+        self._setup(choice_data, LongLikelihood, k_classes, endog=choice_data.chosen,
                     exog=choice_data.exog, nobs=choice_data.n_rows, formula_spec=formula_spec,
                     data_index=data_index)
 

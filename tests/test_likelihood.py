@@ -187,3 +187,15 @@ def test_relabelled_evaluation_equals_evaluating_the_relabelled_parameters(rich_
     for name in ("score", "score_obs", "hessian", "posteriors", "log_shares"):
         np.testing.assert_allclose(getattr(new, name), getattr(direct, name), rtol=1e-10,
                                    atol=1e-10, err_msg=name)
+
+
+def test_hessian_summed_in_chunks_of_decision_makers_is_the_same(rich_model, monkeypatch):
+    from mixlogit.likelihood import long as long_module
+
+    lik = rich_model.likelihood()
+    params = np.random.default_rng(6).normal(scale=0.5, size=rich_model.layout.n_params)
+    whole = lik.evaluate(params, order=2).hessian
+    monkeypatch.setattr(long_module, "HESSIAN_CHUNK", 7)   # 60 decision makers: 9 chunks
+    lik._memo = None
+    np.testing.assert_allclose(lik.evaluate(params, order=2).hessian, whole, rtol=1e-12,
+                               atol=1e-12 * np.abs(whole).max())

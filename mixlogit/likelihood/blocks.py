@@ -181,6 +181,14 @@ def _make_block(W: np.ndarray, start: np.ndarray, n_alt: np.ndarray, chosen: np.
     """Difference one block's rows ``W`` (rows_b, Lw) against each situation's chosen row."""
     S_b, Lw = start.shape[0], W.shape[1]
     J1 = int(n_alt.max()) - 1
+    n_sit = np.diff(np.append(dm_start, S_b))
+    if np.all(n_alt == J1 + 1):  # equal choice sets: a (S_b, J, Lw) view, no scatter
+        W3 = W.reshape(S_b, J1 + 1, Lw)
+        cpos = chosen - start
+        others = np.arange(J1)[None, :] + (np.arange(J1)[None, :] >= cpos[:, None])
+        rows = np.arange(S_b)[:, None]
+        D = np.ascontiguousarray((W3[rows, others] - W3[rows, cpos[:, None]]).transpose(2, 1, 0))
+        return DiffBlock(D, None, dms, situations, dm_start, n_sit)
     sit = np.repeat(np.arange(S_b), n_alt)
     pos = np.arange(W.shape[0]) - start[sit]
     cpos = (chosen - start)[sit]
@@ -193,7 +201,6 @@ def _make_block(W: np.ndarray, start: np.ndarray, n_alt: np.ndarray, chosen: np.
     if np.any(n_alt != J1 + 1):
         mask = np.full((J1, S_b), -np.inf)
         mask[slot, sit_o] = 0.0
-    n_sit = np.diff(np.append(dm_start, S_b))
     return DiffBlock(D, mask, dms, situations, dm_start, n_sit)
 
 

@@ -14,6 +14,8 @@ polish each read the attributes once when the full step is accepted.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..data.long import ChoiceData
@@ -30,7 +32,10 @@ from .base import (
 from .blocks import PassResult, block_layout, fused_pass, resolve_engine, share_layout
 from .sampling import sample_mask, subset_decision_makers
 
-__all__ = ["LongLikelihood"]
+__all__ = ["LongLikelihood", "HESSIAN_CHUNK"]
+
+#: decision makers per chunk of the Hessian's sums of per-decision-maker products
+HESSIAN_CHUNK = 1 << 15
 
 
 class LongLikelihood(MixtureLikelihood):
@@ -217,9 +222,11 @@ class LongLikelihood(MixtureLikelihood):
         S = self._scores(h, log_pi, state.scores)
         score = w @ S
         if order == 1:
-            return Evaluation(params, llf, ll_obs, h, log_pi, state, score, S)
+            return Evaluation(params, llf, ll_obs, h, log_pi, replace(state, scores=None), score,
+                              S)
         H = self._hessian(S, h, log_pi, state)
-        ev = Evaluation(params, llf, ll_obs, h, log_pi, state, score, S, H)
+        # the per-decision-maker class scores (K x Lw x N) live on in S: not kept twice
+        ev = Evaluation(params, llf, ll_obs, h, log_pi, replace(state, scores=None), score, S, H)
         self._memo = (params.tobytes(), ev)
         return ev
 
@@ -241,30 +248,40 @@ class LongLikelihood(MixtureLikelihood):
 
     def _hessian(self, S: np.ndarray, h: np.ndarray, log_pi: np.ndarray,
                  state: PassResult) -> np.ndarray:
-        """sum_n w_n [sum_k h_nk (d2 a_nk + e_nk e_nk') - s_n s_n'] (ALGORITHMS.md section 5)."""
+        """sum_n w_n [sum_k h_nk (d2 a_nk + e_nk e_nk') - s_n s_n'] (ALGORITHMS.md section 5).
+
+        The per-decision-maker products are summed over chunks of decision makers, so the
+        temporaries stay small whatever N.
+        """
         lay, data = self.layout, self.data
         K = lay.k_classes
-        N = h.shape[0]
         w = data.weights
         wh = state.wh
         assert wh is not None and state.info is not None and state.scores is not None  # order 2
-        H = -(S * w[:, None]).T @ S
-        mem = np.arange(lay.n_params)[lay.membership_slice]
-        pi = np.exp(log_pi)
+        d = lay.n_params
+        H = np.zeros((d, d))
+        mem = np.arange(d)[lay.membership_slice]
         Z = data.exog_membership
+        fulls = [np.r_[self._design_index[k], mem] if K > 1 else self._design_index[k]
+                 for k in range(K)]
+        for start in range(0, S.shape[0], HESSIAN_CHUNK):
+            sl = slice(start, start + HESSIAN_CHUNK)
+            Sc = S[sl]
+            H -= (Sc * w[sl, None]).T @ Sc
+            pi = np.exp(log_pi[sl]) if K > 1 else None
+            for k in range(K):
+                Gk = state.scores[k][:, sl].T
+                if pi is not None:
+                    dev = -pi[:, 1:]
+                    if k:
+                        dev[:, k - 1] += 1.0
+                    e = np.hstack([Gk, (dev[:, :, None] * Z[sl, None, :]).reshape(len(Gk), -1)])
+                else:
+                    e = Gk
+                H[np.ix_(fulls[k], fulls[k])] += (e * wh[sl, k:k + 1]).T @ e
         for k in range(K):
             idx = self._design_index[k]
             H[np.ix_(idx, idx)] -= state.info[k]
-            Gk = state.scores[k].T
-            if K > 1:
-                onehot = np.zeros(K)
-                onehot[k] = 1.0
-                e_mem = ((onehot - pi)[:, 1:, None] * Z[:, None, :]).reshape(N, -1)
-                e = np.hstack([Gk, e_mem])
-                full = np.r_[idx, mem]
-            else:
-                e, full = Gk, idx
-            H[np.ix_(full, full)] += (e * wh[:, k:k + 1]).T @ e
         if K > 1:
             _, info_m = membership_derivatives(Z, log_pi, h, w)
             H[np.ix_(mem, mem)] -= info_m

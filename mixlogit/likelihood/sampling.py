@@ -14,6 +14,9 @@ from ..data.long import ChoiceData
 
 __all__ = ["sample_mask", "subset_decision_makers"]
 
+#: 2**64 / golden ratio: spreads the seeds over the 64-bit range before hashing
+_GOLDEN = 0x9E3779B97F4A7C15
+
 
 def sample_mask(ids: np.ndarray, seed: int, fraction: float) -> np.ndarray:
     """Deterministic sample of ids: a hash of (id, seed) below ``fraction`` of its range.
@@ -29,8 +32,14 @@ def sample_mask(ids: np.ndarray, seed: int, fraction: float) -> np.ndarray:
     """
     if fraction >= 1.0:
         return np.ones(len(ids), bool)
-    key = f"{seed:016x}"[-16:]
-    hashed = pd.util.hash_array(np.asarray(ids, dtype=object).astype(str), hash_key=key)
+    values = np.asarray(ids)
+    if values.dtype.kind in "iu":  # integer ids: hashed as numbers (fast), the seed mixed in
+        offset = np.uint64((int(seed) * _GOLDEN) % 2 ** 64)
+        with np.errstate(over="ignore"):
+            hashed = pd.util.hash_array(values.astype(np.int64).view(np.uint64) + offset)
+    else:  # any other ids by their text
+        key = f"{seed:016x}"[-16:]
+        hashed = pd.util.hash_array(np.asarray(values, dtype=object).astype(str), hash_key=key)
     return (hashed >> np.uint64(11)).astype(float) * 2.0 ** -53 < fraction
 
 
