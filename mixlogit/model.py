@@ -119,9 +119,11 @@ class MixedMultinomialLogit(ModelBuilders, LikelihoodMethods, LikelihoodModel):
                 f"k_classes={k_classes} exceeds the number of decision makers "
                 f"({choice_data.n_decision_makers}); use fewer classes"
             )
-        self._setup(choice_data, LongLikelihood, k_classes, endog=choice_data.chosen,
-                    exog=choice_data.exog, nobs=choice_data.n_rows, formula_spec=formula_spec,
-                    data_index=data_index)
+        # statsmodels' endog and exog: the estimation rows in the order given (the caller's
+        # attribute array itself when no row was dropped), not a sorted copy
+        endog_in, exog_in = choice_data.input_order_design()
+        self._setup(choice_data, LongLikelihood, k_classes, endog=endog_in, exog=exog_in,
+                    nobs=choice_data.n_rows, formula_spec=formula_spec, data_index=data_index)
 
     def _setup(self, data, likelihood_class: type[MixtureLikelihood], k_classes: int, *,
                endog: np.ndarray, exog: np.ndarray, nobs: float,

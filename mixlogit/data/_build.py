@@ -7,7 +7,7 @@ the policies they implement are described in :mod:`mixlogit.data.long`.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
@@ -35,7 +35,7 @@ WEIGHTS_KINDS = ("frequency", "sampling")
 
 __all__ = ["WEIGHTS_KINDS", "Raw", "Ids", "Layout", "read_inputs", "code_ids", "missing_policy",
            "availability_policy", "check_choice_values", "canonical_order", "lexsort_order",
-           "content_key", "sort_within_situations", "situation_layout", "sorted_rows",
+           "content_key", "sort_within_situations", "situation_layout",
            "warn_identical_rows", "membership_matrix", "decision_maker_weights"]
 
 
@@ -452,11 +452,6 @@ def _sort_block(kb: np.ndarray, tb: np.ndarray | None):
     return sub, tied[r] * m + c
 
 
-def sorted_rows(A: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """``A[order]`` as a new C-contiguous array (``np.take`` gathers rows faster than indexing)."""
-    return np.ascontiguousarray(np.take(A, order, axis=0))
-
-
 def situation_layout(raw: Raw, ids: Ids, order: np.ndarray, s_sorted: np.ndarray,
                      names) -> Layout:
     """Offsets and labels of situations and decision makers in the sorted rows.
@@ -510,7 +505,16 @@ def situation_layout(raw: Raw, ids: Ids, order: np.ndarray, s_sorted: np.ndarray
                    np.cumsum(new_dm) - 1, ids.dm_labels[d_sorted[dm_start]], sit_start[dm_start])
 
 
-def warn_identical_rows(X: np.ndarray, V: np.ndarray, sit_start, sit_labels,
+class Rows(Protocol):
+    """Row access to attributes: an array, or :class:`~mixlogit.data.long.SortedRows`."""
+
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+    def __getitem__(self, key) -> np.ndarray: ...
+
+
+def warn_identical_rows(X: Rows, V: Rows, sit_start, sit_labels,
                         pairs: np.ndarray, sit_of_row: np.ndarray) -> None:
     """Warn when a situation looks like it holds copies of rows.
 

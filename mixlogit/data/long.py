@@ -50,7 +50,6 @@ from ._build import (
     missing_policy,
     read_inputs,
     situation_layout,
-    sorted_rows,
     warn_identical_rows,
 )
 from ._values import (
@@ -60,7 +59,7 @@ from ._values import (
     within_situation_statistics,
 )
 
-__all__ = ["ChoiceData", "DropReport", "describe_non_numeric", "WEIGHTS_KINDS"]
+__all__ = ["ChoiceData", "SortedRows", "DropReport", "describe_non_numeric", "WEIGHTS_KINDS"]
 
 @dataclass(frozen=True)
 class DropReport:
@@ -90,6 +89,45 @@ class DropReport:
 
 
 @dataclass(frozen=True, eq=False)
+class SortedRows:
+    """The rows of an input-order array in the canonical order, gathered when read.
+
+    ``rows[key]`` (a slice or an integer array of sorted-row positions) is
+    ``source[index[key]]``: a new array of those rows only. The data hold this
+    instead of a sorted copy of the attributes, so a fit on large data keeps
+    one copy of them besides the caller's (the engine's differenced layout,
+    built block by block from here). ``source`` is the input as read: the
+    caller's array itself when it was float64 already (as a statsmodels model
+    keeps a reference to its ``exog``; do not modify it in place afterwards).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mixlogit.data.long import SortedRows
+    >>> rows = SortedRows(np.array([[1.0], [2.0], [3.0]]), np.array([2, 0, 1]))
+    >>> rows.shape, rows[1:].ravel().tolist(), rows.materialize().ravel().tolist()
+    ((3, 1), [1.0, 2.0], [3.0, 1.0, 2.0])
+    """
+
+    source: np.ndarray
+    index: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (int(self.index.shape[0]), int(self.source.shape[1]))
+
+    def __len__(self) -> int:
+        return int(self.index.shape[0])
+
+    def __getitem__(self, key) -> np.ndarray:
+        return np.take(self.source, self.index[key], axis=0)
+
+    def materialize(self) -> np.ndarray:
+        """All rows in the canonical order, as one new C-contiguous array."""
+        return np.ascontiguousarray(np.take(self.source, self.index, axis=0))
+
+
+@dataclass(frozen=True, eq=False)
 class ChoiceData:
     """Long-format choice data ready for the kernels.
 
@@ -101,10 +139,11 @@ class ChoiceData:
 
     Attributes
     ----------
-    exog : ndarray, shape (n_rows, L)
-        Attributes with class-specific coefficients.
-    exog_invariant : ndarray, shape (n_rows, Lv)
-        Attributes with a coefficient shared by all classes (Lv may be 0).
+    exog_rows, invariant_rows : SortedRows
+        The attributes with class-specific coefficients (L columns) and those
+        with a coefficient shared by all classes (Lv columns, maybe 0), read in
+        canonical order without a sorted copy; :attr:`exog` and
+        :attr:`exog_invariant` are the sorted arrays, built on first use.
     exog_membership : ndarray, shape (n_decision_makers, Lz)
         Decision-maker covariates of class membership, first column the constant.
     chosen : ndarray of bool, shape (n_rows,)
@@ -125,8 +164,8 @@ class ChoiceData:
         Alternative id of each row when ``alternatives=`` was given.
     """
 
-    exog: np.ndarray
-    exog_invariant: np.ndarray
+    exog_rows: SortedRows
+    invariant_rows: SortedRows
     exog_membership: np.ndarray
     chosen: np.ndarray
     situation_of_row: np.ndarray
@@ -147,10 +186,40 @@ class ChoiceData:
     weights_kind: str = "frequency"
     alternative_ids: np.ndarray | None = None
 
+    # ------------------------------------------------------------ attributes
+    @cached_property
+    def exog(self) -> np.ndarray:
+        """Attributes with class-specific coefficients in canonical row order, (n_rows, L).
+
+        Gathered on first use (post-estimation, the k-means start); the fit
+        itself reads :attr:`exog_rows` block by block and never builds it.
+        """
+        return self.exog_rows.materialize()
+
+    @cached_property
+    def exog_invariant(self) -> np.ndarray:
+        """Attributes with a coefficient shared by all classes, (n_rows, Lv)."""
+        return self.invariant_rows.materialize()
+
+    def input_order_design(self) -> tuple[np.ndarray, np.ndarray]:
+        """The chosen flags and ``exog`` of the estimation rows in the order of the input.
+
+        What the model hands to statsmodels as ``endog`` and ``exog``: the
+        caller's attribute array itself when no row was dropped (no copy).
+        """
+        kept = self.n_rows == self.n_input_rows
+        positions = None if kept else np.sort(self.row_index)
+        chosen = np.zeros(self.n_input_rows, dtype=bool)
+        chosen[self.row_index] = self.chosen
+        source = self.exog_rows.source
+        if positions is None:
+            return chosen, source
+        return chosen[positions], np.take(source, positions, axis=0)
+
     # ------------------------------------------------------------------ sizes
     @property
     def n_rows(self) -> int:
-        return self.exog.shape[0]
+        return int(self.row_index.shape[0])
 
     @property
     def n_situations(self) -> int:
@@ -207,7 +276,8 @@ class ChoiceData:
         ...     "choice ~ pf + cl - 1", df, groups="chid", panel="id", k_classes=1).choice_data
         >>> judge_within_situation(d.within_statistics(), d.exog_names)   # identified: no error
         """
-        return within_situation_statistics(self.exog, self.exog_invariant, self.situation_start)
+        return within_situation_statistics(self.exog_rows, self.invariant_rows,
+                                           self.situation_start)
 
     def with_weights(self, weights: np.ndarray) -> ChoiceData:
         """The same data with other weights of the same kind (used by the bootstrap)."""
@@ -334,7 +404,7 @@ class ChoiceData:
         alternative_ids = (None if ids.alt is None or ids.alt_labels is None
                            else ids.alt_labels[ids.alt[order]])
         del s_sorted, ids, keep   # the codes are not needed any more: free them before the copy
-        Xs, Vs = sorted_rows(raw.X, order), sorted_rows(raw.V, order)
+        Xs, Vs = SortedRows(raw.X, order), SortedRows(raw.V, order)
         if alternative_ids is None:
             warn_identical_rows(Xs, Vs, lay.sit_start, lay.sit_labels, pairs, lay.sit_of_row)
         if check_identification:
@@ -343,7 +413,7 @@ class ChoiceData:
         Z = membership_matrix(raw, order, lay.dm_row_start, names)
         wd, kind = decision_maker_weights(raw, order, lay.dm_row_start, weights_kind, names)
         return cls(
-            exog=Xs, exog_invariant=Vs, exog_membership=Z, chosen=lay.y_sorted,
+            exog_rows=Xs, invariant_rows=Vs, exog_membership=Z, chosen=lay.y_sorted,
             situation_of_row=lay.sit_of_row, situation_start=lay.sit_start,
             chosen_row=np.flatnonzero(lay.y_sorted), decision_maker_of_situation=lay.dm_of_sit,
             decision_maker_start=lay.dm_start, weights=wd, row_index=order,

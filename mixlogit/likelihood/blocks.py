@@ -209,7 +209,8 @@ def build_layout(data, *, block_rows: int = BLOCK_ROWS,
     """Build the differenced blocks of a :class:`~mixlogit.data.long.ChoiceData` (uncached).
 
     Blocks hold whole decision makers and about ``block_rows`` rows; data of
-    at most ``single_block_rows`` rows form one block. Reads only the public fields ``exog``, ``exog_invariant``,
+    at most ``single_block_rows`` rows form one block. Reads only the public fields ``exog_rows``, ``invariant_rows`` (gathered per block, so
+    no sorted copy of the attributes is made),
     ``situation_start``, ``chosen_row`` and ``decision_maker_start``; the
     Python loop runs over blocks, never over rows.
     """
@@ -219,7 +220,7 @@ def build_layout(data, *, block_rows: int = BLOCK_ROWS,
     sit_end = np.append(sit_start[1:], n)
     n_alt = sit_end - sit_start
     chosen_row = np.asarray(data.chosen_row)
-    X, V = data.exog, data.exog_invariant
+    X, V = data.exog_rows, data.invariant_rows   # rows gathered block by block
     dm_sit_end = np.append(dm_start[1:], S)
     bounds = _block_bounds(sit_start[dm_start], n, block_rows, single_block_rows)
     blocks = []

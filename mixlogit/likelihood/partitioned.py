@@ -295,8 +295,8 @@ def _sample_part(part: Partition, seed: int, fraction: float) -> dict:
     dm_of_row = d.decision_maker_of_situation[d.situation_of_row]
     rows = np.flatnonzero(np.isin(dm_of_row, units))
     sit_ids = np.asarray(d.situation_ids)[d.situation_of_row[rows]]
-    return {"chosen": d.chosen[rows].astype(float), "exog": d.exog[rows],
-            "exog_invariant": d.exog_invariant[rows],
+    return {"chosen": d.chosen[rows].astype(float), "exog": d.exog_rows[rows],
+            "exog_invariant": d.invariant_rows[rows],
             "exog_membership": d.exog_membership[dm_of_row[rows]][:, 1:],
             "groups": sit_ids, "panel": np.asarray(d.decision_maker_ids)[dm_of_row[rows]],
             "weights": np.asarray(d.weights)[dm_of_row[rows]]}

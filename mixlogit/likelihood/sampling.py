@@ -59,9 +59,9 @@ def subset_decision_makers(data: ChoiceData, units: np.ndarray) -> ChoiceData:
     dm_of_row = np.repeat(np.asarray(data.decision_maker_of_situation)[sits], n_alt)
     membership = data.exog_membership[dm_of_row][:, 1:]
     return ChoiceData.from_arrays(
-        data.chosen[rows].astype(float), data.exog[rows],
+        data.chosen[rows].astype(float), data.exog_rows[rows],
         groups=np.repeat(sits, n_alt), panel=data.decision_maker_ids[dm_of_row],
-        exog_invariant=data.exog_invariant[rows] if data.exog_invariant.shape[1] else None,
+        exog_invariant=data.invariant_rows[rows] if data.invariant_rows.shape[1] else None,
         exog_membership=membership if membership.shape[1] else None,
         weights=np.asarray(data.weights)[dm_of_row],
         exog_names=list(data.exog_names), invariant_names=list(data.invariant_names),
