@@ -58,10 +58,11 @@ __all__ = ["DiffBlock", "BlockLayout", "PassResult", "block_layout", "fused_pass
 BLOCK_ROWS = 1 << 13
 #: data up to this many rows form one block (per-call overhead dominates there)
 SINGLE_BLOCK_ROWS = 1 << 15
-#: ``engine="auto"`` uses the compiled kernel from this many rows on: below it the
-#: one-off compile (~3 s once per environment, then cached) or cache load (~0.4 s per
-#: process) costs more than the pass saves (the EM pass 2-3x faster at 4e5 and 4e6 rows)
-NUMBA_MIN_ROWS = 1_000_000
+#: ``engine="auto"`` uses the compiled kernel from this many rows on. The cache load
+#: (~0.4 s per process; the first compile in an environment ~3 s per design shape) is
+#: repaid from about here: the whole 5-start fit at 4e5 rows took 1.1 s CPU compiled
+#: against 2.1 s with numpy (benchmarks/engine.py), the EM pass is 3x faster
+NUMBA_MIN_ROWS = 200_000
 #: engine names accepted by ``engine=``
 ENGINES = ("auto", "numpy", "numba")
 
