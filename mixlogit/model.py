@@ -35,10 +35,6 @@ from .params import ParamLayout
 from .prediction import predict_counts, predict_long
 from .results import MixedMultinomialLogitResults
 
-#: default of ``model.start_sample``: above this many decision makers the starts are fitted
-#: on a hashed sample of them and the sample's distinct optima go on to all the data
-START_SAMPLE = 20_000
-
 __all__ = ["MixedMultinomialLogit", "CountsMixedMultinomialLogit",
            "DistributedMixedMultinomialLogit", "select_classes", "check_k_classes",
            "DIRECT_METHODS", "FIT_CHECKS", "FIT_DEFAULTS", "FORMULA_CHECKS"]
@@ -85,6 +81,11 @@ class MixedMultinomialLogit(ModelBuilders, LikelihoodMethods, LikelihoodModel):
     without them). Rows are sorted internally by decision maker and situation;
     results map back to the input order. See ``ALGORITHMS.md`` for the
     estimation method.
+
+    Like a statsmodels model, the model keeps a reference to a float64
+    ``exog`` array rather than a copy (``model.exog`` is that array when no row
+    was dropped; ``model.endog`` the chosen flags, both in input order): do not
+    modify it in place after building the model.
 
     Examples
     --------
@@ -145,7 +146,7 @@ class MixedMultinomialLogit(ModelBuilders, LikelihoodMethods, LikelihoodModel):
         self.data_frame: pd.DataFrame | None = None
         #: decision makers the starts are fitted on when the data hold more (a hashed sample,
         #: see :meth:`MixtureLikelihood.start_likelihood`); None fits the starts on all
-        self.start_sample: int | None = START_SAMPLE
+        self.start_sample: int | None = likelihood_class.default_start_sample(data)
 
     @classmethod
     def _counts_model(cls) -> type[MixedMultinomialLogit]:

@@ -43,3 +43,18 @@ def test_subset_holds_exactly_the_rows_of_the_chosen_decision_makers():
     np.testing.assert_array_equal(sub.chosen, data.chosen[keep])
     np.testing.assert_array_equal(sub.decision_maker_ids, data.decision_maker_ids[units])
     assert sub.n_situations == int(np.isin(data.decision_maker_of_situation, units).sum())
+
+
+@pytest.mark.parametrize("per_person, expected", [(1, 100_000), (4, 25_000), (10, 10_000),
+                                                  (40, 10_000)])
+def test_default_start_sample_holds_about_100000_situations(per_person, expected):
+    from mixlogit.likelihood import LongLikelihood
+
+    n_dm = 50
+    sit = np.arange(n_dm * per_person)
+    rows = np.repeat(sit, 2)
+    y = np.tile([1.0, 0.0], len(sit))
+    x = np.random.default_rng(0).normal(size=(len(rows), 1))
+    data = ChoiceData.from_arrays(y, x, groups=rows, panel=np.repeat(sit // per_person, 2))
+    assert data.n_decision_makers == n_dm
+    assert LongLikelihood.default_start_sample(data) == expected

@@ -435,6 +435,11 @@ class MixtureLikelihood(abc.ABC):
         """The weighted log-likelihood at ``params``."""
         return self.evaluate(params).llf
 
+    @classmethod
+    def default_start_sample(cls, data: Any) -> int | None:
+        """The default ``model.start_sample`` for ``data``: None, every unit (no sampling)."""
+        return None
+
     def start_likelihood(self, *, max_units: int | None = None, seed: int = 0
                          ) -> MixtureLikelihood:
         """The likelihood start strategies run on: this one, or a sample of its units.

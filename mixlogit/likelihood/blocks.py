@@ -186,9 +186,12 @@ def _make_block(W: np.ndarray, start: np.ndarray, n_alt: np.ndarray, chosen: np.
     if np.all(n_alt == J1 + 1):  # equal choice sets: a (S_b, J, Lw) view, no scatter
         W3 = W.reshape(S_b, J1 + 1, Lw)
         cpos = chosen - start
-        others = np.arange(J1)[None, :] + (np.arange(J1)[None, :] >= cpos[:, None])
-        rows = np.arange(S_b)[:, None]
-        D = np.ascontiguousarray((W3[rows, others] - W3[rows, cpos[:, None]]).transpose(2, 1, 0))
+        Wt = W3.transpose(2, 1, 0)                       # (Lw, J, S_b) view
+        chosen_rows = W3[np.arange(S_b), cpos].T         # (Lw, S_b)
+        D = np.empty((Lw, J1, S_b))
+        for j in range(J1):  # slot j holds alternative j before the chosen one, j + 1 after
+            np.subtract(np.where(j < cpos, Wt[:, j, :], Wt[:, j + 1, :]), chosen_rows,
+                        out=D[:, j, :])
         return DiffBlock(D, None, dms, situations, dm_start, n_sit)
     sit = np.repeat(np.arange(S_b), n_alt)
     pos = np.arange(W.shape[0]) - start[sit]

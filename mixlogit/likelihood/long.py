@@ -32,7 +32,13 @@ from .base import (
 from .blocks import PassResult, block_layout, fused_pass, resolve_engine, share_layout
 from .sampling import sample_mask, subset_decision_makers
 
-__all__ = ["LongLikelihood", "HESSIAN_CHUNK"]
+__all__ = ["LongLikelihood", "HESSIAN_CHUNK", "START_SITUATIONS", "START_SAMPLE_MIN"]
+
+#: the starts of large data run on a hashed sample of decision makers holding about this
+#: many choice situations (model.start_sample; their distinct optima go on to all the data)
+START_SITUATIONS = 100_000
+#: ... and at least this many decision makers
+START_SAMPLE_MIN = 10_000
 
 #: decision makers per chunk of the Hessian's sums of per-decision-maker products
 HESSIAN_CHUNK = 1 << 15
@@ -113,6 +119,27 @@ class LongLikelihood(MixtureLikelihood):
             row = log_class_shares(Z[:1], gamma)[0]
             return np.broadcast_to(row, (Z.shape[0], row.shape[0]))
         return log_class_shares(Z, gamma)
+
+    @classmethod
+    def default_start_sample(cls, data: ChoiceData) -> int:
+        """Decision makers of the starts' sample: about :data:`START_SITUATIONS` choice
+        situations, and at least :data:`START_SAMPLE_MIN` decision makers.
+
+        What the starts need to see is choices: a panel of ten situations per person
+        reaches 100,000 situations with 10,000 persons, a cross-section needs 100,000.
+
+        Examples
+        --------
+        >>> import mixlogit as mx
+        >>> from mixlogit.likelihood import LongLikelihood
+        >>> d = mx.MixedMultinomialLogit.from_formula(
+        ...     "choice ~ pf + cl - 1", mx.datasets.electricity.load(), groups="chid",
+        ...     panel="id", k_classes=2).choice_data      # 12 situations per person
+        >>> LongLikelihood.default_start_sample(d)
+        10000
+        """
+        per_person = data.n_situations / max(data.n_decision_makers, 1)
+        return max(START_SAMPLE_MIN, int(np.ceil(START_SITUATIONS / per_person)))
 
     def start_likelihood(self, *, max_units: int | None = None, seed: int = 0
                          ) -> LongLikelihood:
