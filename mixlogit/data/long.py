@@ -148,6 +148,7 @@ class ChoiceData:
         Decision-maker covariates of class membership, first column the constant.
     chosen : ndarray of bool, shape (n_rows,)
     situation_of_row : ndarray of int, shape (n_rows,)
+        The situation of each row (built on first use from ``situation_start``).
     situation_start : ndarray of int, shape (n_situations,)
         Offset of each situation's first row.
     chosen_row : ndarray of int, shape (n_situations,)
@@ -168,7 +169,6 @@ class ChoiceData:
     invariant_rows: SortedRows
     exog_membership: np.ndarray
     chosen: np.ndarray
-    situation_of_row: np.ndarray
     situation_start: np.ndarray
     chosen_row: np.ndarray
     decision_maker_of_situation: np.ndarray
@@ -259,6 +259,11 @@ class ChoiceData:
         :mod:`mixlogit.likelihood.blocks`), so a fit holds one copy of the design.
         """
         return np.ascontiguousarray(np.hstack([self.exog, self.exog_invariant]))
+
+    @cached_property
+    def situation_of_row(self) -> np.ndarray:
+        """The situation of each row, (n_rows,): built on first use (the fit needs none)."""
+        return np.repeat(np.arange(self.n_situations, dtype=np.int64), self.n_alternatives)
 
     @cached_property
     def decision_maker_of_row(self) -> np.ndarray:
@@ -414,7 +419,7 @@ class ChoiceData:
         wd, kind = decision_maker_weights(raw, order, lay.dm_row_start, weights_kind, names)
         return cls(
             exog_rows=Xs, invariant_rows=Vs, exog_membership=Z, chosen=lay.y_sorted,
-            situation_of_row=lay.sit_of_row, situation_start=lay.sit_start,
+            situation_start=lay.sit_start,
             chosen_row=np.flatnonzero(lay.y_sorted), decision_maker_of_situation=lay.dm_of_sit,
             decision_maker_start=lay.dm_start, weights=wd, row_index=order,
             situation_ids=np.asarray(lay.sit_labels), decision_maker_ids=np.asarray(lay.dm_labels),
