@@ -15,9 +15,14 @@ per block:
    block back to numpy's max-shifted softmax);
 2. ``log L_nk = -log prod_s T_ks``: one ``log`` per decision maker and class,
    not per situation (numba's scalar ``log`` costs as much as the rest of the
-   pass); the running product is flushed into the sum of logs before it could
-   overflow;
-3. the posteriors and the class weights ``wh``;
+   pass); the products run with the classes innermost (independent multiply
+   chains) and without a test per factor; a product above :data:`_FLUSH` is
+   recomputed as a sum of logs, flushed before it could overflow;
+3. the posteriors ``h_k = (pi_k / prod_k) / sum_j (pi_j / prod_j)`` from the
+   shares ``pi = exp(log_pi)`` (vectorised by numpy once per pass): one ``log``
+   per decision maker for the observed log-likelihood and no scalar ``exp``
+   (a decision maker with a term below :data:`_TINY` takes the max-shifted
+   log-domain formula instead), and the class weights ``wh``;
 4. the derivatives, never storing ``P_j = E_j / T`` or ``dbar = sum_j P_j d_j``
    for the whole block: for designs of up to :data:`UNROLL_MAX_COLUMNS` columns
    and :data:`UNROLL_MAX_OTHERS` non-chosen alternatives by kernels generated for
@@ -29,7 +34,7 @@ The loops run over situations innermost (the layout stores them contiguously),
 so the compiler vectorises them; they index through 1-d views or unsigned
 indices (an index ``s0 + s`` that might be negative, as far as the compiler
 knows, stops vectorisation). Compiled with ``cache=True`` (the first call in a
-new environment compiles, ~3.5 s; later processes load the cache, ~0.35 s), the
+new environment compiles, ~4 s; later processes load the cache, ~0.35 s), the
 generated modules written where numba can cache them (:func:`unrolled_kernels`),
 ``error_model="numpy"`` (no checked division) and only the ``reassoc``/
 ``contract`` fast-math flags (so sums over situations vectorise; infinities
@@ -66,6 +71,9 @@ _FLAGS = {"reassoc", "contract"}
 #: a running product of situation totals is flushed into the sum of logs above this
 #: (two factors below it cannot overflow)
 _FLUSH = 1e150
+#: below this a share over a product of totals (or the sum of such terms) may have lost
+#: relative precision or underflowed: the decision maker takes the log-domain mixture
+_TINY = 1e-280
 _DUMMY_2D = np.zeros((1, 1))
 _DUMMY_1D = np.zeros(1)
 _DUMMY_3D = np.zeros((1, 1, 1))
@@ -80,17 +88,25 @@ def _jit(func):
 @_jit
 def _totals(E, base, has_shift, T):  # pragma: no cover - compiled
     """``T = base + sum_j E_j`` (K, S), base 1 or the shifted softmax's ``exp(-peak)``;
-    returns the sum of all ``T`` (finite exactly when every ``T`` is: all are >= 1)."""
+    returns the sum of all ``T`` (finite exactly when every ``T`` is: all are >= 1).
+    Through 1-d views: the loops vectorise."""
     K, J1, S = E.shape
     total = 0.0
     for k in range(K):
-        for s in range(S):
-            T[k, s] = base[k, s] if has_shift else 1.0
-        for j in range(J1):
+        Tk = T[k]
+        if has_shift:
+            bk = base[k]
             for s in range(S):
-                T[k, s] += E[k, j, s]
+                Tk[s] = bk[s]
+        else:
+            for s in range(S):
+                Tk[s] = 1.0
+        for j in range(J1):
+            Ej = E[k, j]
+            for s in range(S):
+                Tk[s] += Ej[s]
         for s in range(S):
-            total += T[k, s]
+            total += Tk[s]
     return total
 
 
@@ -125,24 +141,19 @@ def _class_loglik(T, peak, has_shift, dm_start, n_sit, loglik):  # pragma: no co
 
 
 @_jit
-def _mixture(loglik, log_pi, w, cw, has_shares, has_cw, ll, h, wh):  # pragma: no cover
-    """Observed log-likelihoods, posteriors and the class weights of the derivatives."""
-    Nb, K = loglik.shape
-    for n in range(Nb):
-        if has_shares:
-            peak = -np.inf
-            for k in range(K):
-                peak = max(peak, log_pi[n, k] + loglik[n, k])
-            tot = 0.0
-            for k in range(K):
-                h[n, k] = np.exp(log_pi[n, k] + loglik[n, k] - peak)
-                tot += h[n, k]
-            ll[n] = peak + np.log(tot)
-            for k in range(K):
-                h[n, k] /= tot
-        if has_cw or has_shares:   # without either no derivatives are asked for
-            for k in range(K):
-                wh[n, k] = cw[n, k] if has_cw else w[n] * h[n, k]
+def _mixture_one(loglik, log_pi, n, ll, h):  # pragma: no cover - compiled
+    """The max-shifted log-domain mixture of decision maker ``n``."""
+    K = loglik.shape[1]
+    peak = -np.inf
+    for k in range(K):
+        peak = max(peak, log_pi[n, k] + loglik[n, k])
+    tot = 0.0
+    for k in range(K):
+        h[n, k] = np.exp(log_pi[n, k] + loglik[n, k] - peak)
+        tot += h[n, k]
+    ll[n] = peak + np.log(tot)
+    for k in range(K):
+        h[n, k] /= tot
 
 
 @_jit
@@ -306,29 +317,109 @@ def _symmetrise(info):  # pragma: no cover - compiled
 
 
 @_jit
-def _front(E, peak, base, has_shift, dm_start, n_sit, log_pi, w, cw, has_shares, has_cw,
+def _dm_products(T, dm_start, n_sit, prod):  # pragma: no cover - compiled
+    """``prod[n, k] = prod_s T[k, s]`` over each decision maker's situations.
+
+    Classes innermost: their products are independent chains the processor
+    overlaps (one chain per class in turn waits on every multiply's latency).
+    Only valid where no product overflows (:func:`_dm_logliks` checks).
+    """
+    K = T.shape[0]
+    for n in range(dm_start.shape[0]):
+        s0 = np.uint64(dm_start[n])
+        for k in range(K):
+            prod[n, k] = 1.0
+        for s in range(s0, s0 + np.uint64(n_sit[n])):
+            for k in range(K):
+                prod[n, k] *= T[k, s]
+
+
+@_jit
+def _dm_logliks(T, prod, dm_start, n_sit, loglik):  # pragma: no cover - compiled
+    """``log L_nk = -log prod[n, k]``, or the flushed sum of logs where the product is
+    too big to trust (:func:`_log_product`); returns whether every product was exact."""
+    Nb, K = prod.shape
+    exact = True
+    for n in range(Nb):
+        for k in range(K):
+            a = prod[n, k]
+            if a < _FLUSH:
+                loglik[n, k] = -np.log(a)
+            else:
+                s0 = dm_start[n]
+                loglik[n, k] = -_log_product(T, k, s0, s0 + n_sit[n])
+                prod[n, k] = np.inf   # marks the decision maker for the log-domain mixture
+                exact = False
+    return exact
+
+
+@_jit
+def _product_mixture(prod, pi, loglik, log_pi, w, cw, has_cw, ll, h, wh):  # pragma: no cover
+    """Observed log-likelihoods, posteriors and class weights from ``pi_k / prod_k``
+    (``L_nk = 1 / prod_k``): one ``log`` per decision maker, no ``exp``.
+
+    A decision maker whose terms are not all normal numbers (a product marked
+    inf, a share or likelihood below :data:`_TINY`) takes the log-domain formula
+    of :func:`_mixture`, so every posterior keeps its relative precision.
+    """
+    Nb, K = prod.shape
+    for n in range(Nb):
+        tot = 0.0
+        low = np.inf
+        for k in range(K):
+            t = pi[n, k] / prod[n, k]
+            h[n, k] = t
+            tot += t
+            low = min(low, t)
+        if low > _TINY:
+            ll[n] = np.log(tot)
+            r = 1.0 / tot
+            for k in range(K):
+                h[n, k] *= r
+        else:
+            _mixture_one(loglik, log_pi, n, ll, h)
+        for k in range(K):
+            wh[n, k] = cw[n, k] if has_cw else w[n] * h[n, k]
+
+
+@_jit
+def _front(E, peak, base, has_shift, dm_start, n_sit, pi, log_pi, w, cw, has_shares, has_cw,
            derivatives):  # pragma: no cover - compiled
     """Situation totals, class log-likelihoods, posteriors and class weights of a block.
 
     Returns ``ok`` (False, and nothing meaningful else, when a total overflowed),
     ``T`` (K, S), ``loglik``, ``ll``, ``h``, ``wh`` and, with ``derivatives``,
-    the class weight of every situation ``cc`` (K, S).
+    the class weight of every situation ``cc`` (K, S). Without a shift the
+    likelihoods come from products of totals (:func:`_dm_products`) and the
+    posteriors from the shares ``pi`` (:func:`_product_mixture`): one ``log``
+    per decision maker and class plus one per decision maker, no ``exp``.
     """
     K, J1, S = E.shape
     Nb = dm_start.shape[0]
     T = np.empty((K, S))
-    total = _totals(E, base, has_shift, T)
     loglik = np.empty((Nb, K))
     ll = np.empty(Nb if has_shares else 0)
     h = np.zeros((Nb, K))
     wh = np.empty((Nb, K))
     cc = np.empty((K, S if derivatives else 0))
-    if not has_shift and not total < np.inf:   # an overflow (or NaN): numpy shifts and retries
-        return False, T, loglik, ll, h, wh, cc
-    # each helper loops over the decision makers itself: a compiled call per decision
-    # maker (arrays passed as dozens of scalars) cost more than the work
-    _class_loglik(T, peak, has_shift, dm_start, n_sit, loglik)
-    _mixture(loglik, log_pi, w, cw, has_shares, has_cw, ll, h, wh)
+    prod = np.empty((Nb, K))
+    if has_shift:
+        _totals(E, base, True, T)
+        _class_loglik(T, peak, True, dm_start, n_sit, loglik)
+        for n in range(Nb):   # no products: every decision maker takes the log domain
+            for k in range(K):
+                prod[n, k] = np.inf
+    else:
+        if not _totals(E, base, False, T) < np.inf:   # an overflow (or NaN): numpy shifts
+            return False, T, loglik, ll, h, wh, cc
+        _dm_products(T, dm_start, n_sit, prod)
+        _dm_logliks(T, prod, dm_start, n_sit, loglik)
+    if has_shares:
+        _product_mixture(prod, pi, loglik, log_pi, w, cw, has_cw, ll, h, wh)
+    elif has_cw:
+        for n in range(Nb):   # a loop: slice assignment costs seconds of compile time
+            for k in range(K):
+                wh[n, k] = cw[n, k]
     if derivatives:
         _spread(wh, dm_start, n_sit, cc)
     return True, T, loglik, ll, h, wh, cc
@@ -474,6 +565,9 @@ def unrolled_kernels(Lw: int, J1: int):
     if numba is None or Lw > UNROLL_MAX_COLUMNS or not 1 <= J1 <= UNROLL_MAX_OTHERS:
         return None
     key = (Lw, J1)
+    found = _UNROLLED.get(key)   # a dict read is atomic: the lock only guards the import
+    if found is not None:
+        return found
     with _UNROLL_LOCK:
         if key not in _UNROLLED:
             src = unrolled_source(Lw, J1)
@@ -484,7 +578,7 @@ def unrolled_kernels(Lw: int, J1: int):
 
 
 def block_pass(blk, E, log_pi, w, class_weights, derivatives, information, scores,
-               shift=None):
+               shift=None, shares=None):
     """Posteriors and derivatives of one block from ``E = exp(V)`` (K, J1, S_b).
 
     Parameters
@@ -497,6 +591,9 @@ def block_pass(blk, E, log_pi, w, class_weights, derivatives, information, score
     derivatives, information, scores : bool
     shift : tuple of ndarray, optional
         ``(peak, exp(-peak))``, each (K, S_b), when ``E`` is the max-shifted softmax.
+    shares : ndarray, optional
+        ``exp(log_pi)`` (C-contiguous), computed from ``log_pi`` when not given (the
+        caller computes it once for all blocks: numpy's vectorised ``exp``).
 
     Returns
     -------
@@ -509,9 +606,11 @@ def block_pass(blk, E, log_pi, w, class_weights, derivatives, information, score
     has_shares = log_pi is not None
     has_cw = class_weights is not None
     peak, base = shift if shift is not None else (_DUMMY_2D, _DUMMY_2D)
+    if has_shares and shares is None:
+        shares = np.exp(log_pi)
     ok, T, loglik, ll, h, wh, cc = _front(
         E, peak, base, shift is not None, blk.dm_start, blk.n_situations,
-        log_pi if has_shares else _DUMMY_2D, w if w is not None else _DUMMY_1D,
+        shares if has_shares else _DUMMY_2D, log_pi if has_shares else _DUMMY_2D, w if w is not None else _DUMMY_1D,
         class_weights if has_cw else _DUMMY_2D, has_shares, has_cw, derivatives)
     if not ok:
         return None

@@ -379,3 +379,36 @@ def test_unrolled_kernels_without_a_writable_directory(monkeypatch):
     np.testing.assert_allclose(grad[:, 0], -(c * P * d).sum(axis=1), rtol=1e-13)
     np.testing.assert_allclose(info[:, 0, 0], (c * P * (1 - P) * d ** 2).sum(axis=1), rtol=1e-13)
     np.testing.assert_allclose(G[:, 0], -np.add.reduceat(P * d, dm_start, axis=1), rtol=1e-13)
+
+
+@pytest.mark.skipif(numba_missing, reason="numba not installed (optional: mixlogit[fast])")
+def test_compiled_front_with_huge_products_and_vanishing_shares():
+    """The products of situation totals overflow without any total overflowing, and a share
+    underflows: those decision makers take the sums of logs and the log-domain mixture,
+    the others the products; all against the log-sum-exp closed forms."""
+    from mixlogit import _numba_kernels as NK
+
+    rng = np.random.default_rng(11)
+    K, J1, n_sit = 3, 2, np.array([3, 4, 5, 2])
+    dm_start = np.append(0, np.cumsum(n_sit)[:-1])
+    S, N = int(n_sit.sum()), n_sit.shape[0]
+    V = rng.normal(size=(K, J1, S))
+    V[0, :, 3:7] += 300.0    # decision maker 1, class 1: prod T ~ e^1200 (each T ~ e^300)
+    V[1, :, 7:12] += 80.0    # decision maker 2, class 2: prod T ~ e^400 > the flush point
+    E = np.exp(V)
+    log_pi = np.log(rng.dirichlet(np.ones(K), size=N))
+    log_pi[2, 2] = -800.0    # a share exp(-800) = 0 in double precision
+    log_pi[3] = np.log([0.2, 0.3, 0.5])
+    w = rng.random(N) + 0.5
+    blk = B.DiffBlock(rng.normal(size=(2, J1, S)), None, slice(0, N), slice(0, S), dm_start,
+                      n_sit)
+    loglik, ll, h, wh, *_ = NK.block_pass(blk, E, log_pi, w, None, True, False, False)
+    logT = np.log1p(E.sum(axis=1))                         # (K, S)
+    ref = -np.add.reduceat(logT, dm_start, axis=1).T       # (N, K)
+    a = log_pi + ref
+    ref_ll = np.logaddexp.reduce(a, axis=1)
+    np.testing.assert_allclose(loglik, ref, rtol=1e-13)
+    np.testing.assert_allclose(ll, ref_ll, rtol=1e-13)
+    np.testing.assert_allclose(h, np.exp(a - ref_ll[:, None]), rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(wh, w[:, None] * h, rtol=1e-15)
+    assert h[1, 0] < 1e-300 and h[2, 2] < 1e-300 and 0 < h[2, 1]

@@ -59,7 +59,7 @@ BLOCK_ROWS = 1 << 13
 #: data up to this many rows form one block (per-call overhead dominates there)
 SINGLE_BLOCK_ROWS = 1 << 15
 #: ``engine="auto"`` uses the compiled kernel from this many rows on. The cache load
-#: (~0.4 s per process; the first compile in an environment ~3 s per design shape) is
+#: (~0.4 s per process; the first compile in an environment ~4 s per design shape) is
 #: repaid from about here: the whole 5-start fit at 4e5 rows took 1.1 s CPU compiled
 #: against 2.1 s with numpy (benchmarks/engine.py), the EM pass is 3x faster
 NUMBA_MIN_ROWS = 200_000
@@ -465,12 +465,13 @@ def _numpy_derivatives(D: np.ndarray, E: np.ndarray, T: np.ndarray, c: np.ndarra
 
 def _block_numba(blk: DiffBlock, C: np.ndarray, log_pi: np.ndarray | None, w: np.ndarray,
                  class_weights: np.ndarray | None, derivatives: bool, information: bool,
-                 scores: bool) -> tuple:
-    """The fused pass over one block: numpy GEMM and exp, then one compiled call."""
+                 scores: bool, shares: np.ndarray | None = None) -> tuple:
+    """The fused pass over one block: numpy GEMM and exp, then one compiled call
+    (``shares = exp(log_pi)``, computed once for all blocks by :func:`fused_pass`)."""
     from .. import _numba_kernels  # optional dependency, imported on first use
 
     options = (log_pi, w, class_weights, derivatives, information, scores)
-    out = _numba_kernels.block_pass(blk, _exp_utilities(blk, C), *options)
+    out = _numba_kernels.block_pass(blk, _exp_utilities(blk, C), *options, shares=shares)
     if out is None:  # a situation total overflowed: the max-shifted softmax instead
         E, peak, base = _shifted_softmax(blk, C)
         out = _numba_kernels.block_pass(blk, E, *options, shift=(peak, base))
@@ -536,6 +537,9 @@ def fused_pass(layout: BlockLayout, C: np.ndarray, *, log_pi: np.ndarray | None 
         log_pi, weights, class_weights = (None if a is None else np.ascontiguousarray(a, float)
                                           for a in (log_pi, weights, class_weights))
     kernel = _kernel(engine)
+    # the compiled kernel's posteriors are pi_k L_k / sum_j pi_j L_j: the shares' exp
+    # vectorised once here, not one scalar exp per decision maker and class in each block
+    shares = np.exp(log_pi) if engine == "numba" and log_pi is not None else None
     loglik = np.empty((N, K))
     ll_obs = np.empty(N) if log_pi is not None else None
     post = np.empty((N, K)) if log_pi is not None else None
@@ -544,10 +548,11 @@ def fused_pass(layout: BlockLayout, C: np.ndarray, *, log_pi: np.ndarray | None 
 
     def one(blk):
         sl = blk.decision_makers
-        return kernel(blk, C, None if log_pi is None else log_pi[sl],
-                      None if weights is None else weights[sl],
-                      None if class_weights is None else class_weights[sl],
-                      derivatives, information, scores)
+        args = (blk, C, None if log_pi is None else log_pi[sl],
+                None if weights is None else weights[sl],
+                None if class_weights is None else class_weights[sl],
+                derivatives, information, scores)
+        return kernel(*args) if shares is None else kernel(*args, shares=shares[sl])
 
     blocks = layout.blocks
     parts: Iterable[tuple]
