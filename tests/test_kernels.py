@@ -361,9 +361,10 @@ def test_unrolled_kernels_without_a_writable_directory(monkeypatch):
     """Nowhere to write the generated module: it runs uncached, with the same results as
     the closed forms of one attribute and one non-chosen alternative."""
     from mixlogit import _numba_kernels as NK
+    from mixlogit import _numba_unrolled as NU
 
-    monkeypatch.setattr(NK, "_source_dirs", lambda: [os.devnull + "/nowhere"])
-    monkeypatch.setattr(NK, "_UNROLLED", {})
+    monkeypatch.setattr(NU, "_source_dirs", lambda: [os.devnull + "/nowhere"])
+    monkeypatch.setattr(NU, "_UNROLLED", {})
     kernels = NK.unrolled_kernels(1, 1)
     rng = np.random.default_rng(0)
     K, S = 2, 7
