@@ -408,7 +408,7 @@ class ChoiceData:
         lay = situation_layout(raw, ids, order, s_sorted, names)
         alternative_ids = (None if ids.alt is None or ids.alt_labels is None
                            else ids.alt_labels[ids.alt[order]])
-        del s_sorted, ids, keep   # the codes are not needed any more: free them before the copy
+        del s_sorted, ids, keep   # the codes are not needed any more: free them before the checks
         Xs, Vs = SortedRows(raw.X, order), SortedRows(raw.V, order)
         if alternative_ids is None:
             warn_identical_rows(Xs, Vs, lay.sit_start, lay.sit_labels, pairs, lay.sit_of_row)
