@@ -284,3 +284,31 @@ def test_fast_order_equals_the_lexsort_reference(seed, with_alternatives):
     for a, b in zip(fast, reference):
         assert a.dtype == b.dtype
         np.testing.assert_array_equal(a, b)
+
+
+def test_column_major_input_gives_the_same_data_as_row_major():
+    """Attributes, invariant terms and membership covariates as Fortran-ordered arrays (what
+    patsy and pandas often return): byte-identical data, and the same rows gathered."""
+    rng = np.random.default_rng(11)
+    S, J = 300, 3
+    n = S * J
+    y = np.zeros((S, J))
+    y[np.arange(S), rng.integers(0, J, S)] = 1.0
+    X = rng.normal(size=(n, 4))
+    V = rng.normal(size=(n, 2))
+    Z = np.repeat(rng.normal(size=(S // 3, 2)), 3 * J, axis=0)
+    groups, panel = np.repeat(np.arange(S), J), np.repeat(np.arange(S) // 3, J)
+    perm = rng.permutation(n)                    # shuffled rows: a real gather
+    y, X, V, Z, groups, panel = y.ravel()[perm], X[perm], V[perm], Z[perm], groups[perm], \
+        panel[perm]
+    c = ChoiceData.from_arrays(y, X, exog_invariant=V, exog_membership=Z, groups=groups,
+                               panel=panel)
+    f = ChoiceData.from_arrays(y, np.asfortranarray(X), exog_invariant=np.asfortranarray(V),
+                               exog_membership=np.asfortranarray(Z), groups=groups, panel=panel)
+    assert not f.exog_rows.source.flags.c_contiguous
+    for name in ("exog", "exog_invariant", "exog_membership", "situation_of_row", "row_index"):
+        a, b = getattr(c, name), getattr(f, name)
+        assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), name
+    rows = np.array([5, 0, 17, 899])
+    np.testing.assert_array_equal(f.exog_rows[rows], X[f.row_index[rows]])
+    np.testing.assert_array_equal(f.exog_rows[10:20], c.exog[10:20])

@@ -28,6 +28,7 @@ from ._values import (
     nan_rows,
     refuse_infinite,
     row_chunks,
+    take_rows,
 )
 
 #: the kinds of weights ``ChoiceData.from_arrays`` accepts
@@ -552,7 +553,7 @@ def warn_identical_rows(X: Rows, V: Rows, sit_start, sit_labels,
 def membership_matrix(raw: Raw, order: np.ndarray, dm_row_start: np.ndarray, names) -> np.ndarray:
     Z = np.ones((len(dm_row_start), 1 + raw.Z.shape[1]))
     if raw.Z.shape[1]:
-        Zs = raw.Z[order]
+        Zs = take_rows(raw.Z, order)
         varies = (np.maximum.reduceat(Zs, dm_row_start, axis=0)
                   != np.minimum.reduceat(Zs, dm_row_start, axis=0))
         if varies.any():

@@ -27,7 +27,7 @@ CHUNK_ELEMENTS = 1 << 18
 __all__ = ["describe_non_numeric", "to_float", "as_vector", "as_matrix", "as_ids",
            "refuse_infinite", "canonical_codes", "check_within_situation_variation",
            "WithinStatistics", "within_situation_statistics", "judge_within_situation",
-           "CHUNK_ELEMENTS", "row_chunks", "nan_rows", "sorted_integer_codes"]
+           "CHUNK_ELEMENTS", "row_chunks", "nan_rows", "sorted_integer_codes", "take_rows"]
 
 
 def describe_non_numeric(values, name: str) -> str | None:
@@ -354,3 +354,23 @@ def sorted_integer_codes(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray] | Non
     codes[0] = 0
     np.cumsum(change, out=codes[1:])
     return codes, ids[np.concatenate([[True], change])]
+
+
+def take_rows(source: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """``source[positions]`` (rows of a 2-D array) as a new C-contiguous array.
+
+    A column-major source (what patsy and pandas often return) is gathered
+    along its contiguous axis, column by column: gathering its rows directly
+    costs a cache miss per value (about 50x slower at 4e6 rows).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mixlogit.data._values import take_rows
+    >>> a = np.asfortranarray(np.arange(6.0).reshape(3, 2))
+    >>> take_rows(a, np.array([2, 0])).tolist()
+    [[4.0, 5.0], [0.0, 1.0]]
+    """
+    if source.flags.f_contiguous and not source.flags.c_contiguous:
+        return np.ascontiguousarray(np.take(source.T, positions, axis=1).T)
+    return np.ascontiguousarray(np.take(source, positions, axis=0))

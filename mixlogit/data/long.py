@@ -56,6 +56,7 @@ from ._values import (
     WithinStatistics,
     check_within_situation_variation,
     describe_non_numeric,
+    take_rows,
     within_situation_statistics,
 )
 
@@ -120,11 +121,14 @@ class SortedRows:
         return int(self.index.shape[0])
 
     def __getitem__(self, key) -> np.ndarray:
-        return np.take(self.source, self.index[key], axis=0)
+        return self._take(self.index[key])
 
     def materialize(self) -> np.ndarray:
         """All rows in the canonical order, as one new C-contiguous array."""
-        return np.ascontiguousarray(np.take(self.source, self.index, axis=0))
+        return self._take(self.index)
+
+    def _take(self, positions: np.ndarray) -> np.ndarray:
+        return take_rows(self.source, positions)
 
 
 @dataclass(frozen=True, eq=False)
@@ -214,7 +218,7 @@ class ChoiceData:
         source = self.exog_rows.source
         if positions is None:
             return chosen, source
-        return chosen[positions], np.take(source, positions, axis=0)
+        return chosen[positions], take_rows(source, positions)
 
     # ------------------------------------------------------------------ sizes
     @property
