@@ -199,3 +199,21 @@ def test_hessian_summed_in_chunks_of_decision_makers_is_the_same(rich_model, mon
     lik._memo = None
     np.testing.assert_allclose(lik.evaluate(params, order=2).hessian, whole, rtol=1e-12,
                                atol=1e-12 * np.abs(whole).max())
+
+
+def test_counts_class_probability_gaps_are_the_largest_pairwise_differences():
+    """The shared default over class_probabilities, on the counts form: against the
+    softmax of each class over the candidates computed here."""
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(40, 3))
+    model = mx.MixedMultinomialLogit.from_counts(rng.poisson(3.0, 40).astype(float), X,
+                                                 k_classes=3)
+    lik = model.likelihood()
+    betas = rng.normal(size=(3, 3))
+    params = model.layout.pack(betas)
+    U = X @ betas.T
+    P = np.exp(U - U.max(axis=0))
+    P /= P.sum(axis=0)
+    expected = np.array([[np.abs(P[:, k] - P[:, m]).max() for m in range(3)]
+                         for k in range(3)])
+    np.testing.assert_allclose(lik.class_probability_gaps(params), expected, atol=1e-14)

@@ -211,13 +211,12 @@ class ChoiceData:
         What the model hands to statsmodels as ``endog`` and ``exog``: the
         caller's attribute array itself when no row was dropped (no copy).
         """
-        kept = self.n_rows == self.n_input_rows
-        positions = None if kept else np.sort(self.row_index)
         chosen = np.zeros(self.n_input_rows, dtype=bool)
         chosen[self.row_index] = self.chosen
         source = self.exog_rows.source
-        if positions is None:
+        if self.n_rows == self.n_input_rows:
             return chosen, source
+        positions = np.sort(self.row_index)
         return chosen[positions], take_rows(source, positions)
 
     # ------------------------------------------------------------------ sizes

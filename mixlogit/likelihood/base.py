@@ -429,7 +429,12 @@ class MixtureLikelihood(abc.ABC):
         0.0
         """
         P = np.asarray(self.class_probabilities(params))
-        return np.abs(P[:, :, None] - P[:, None, :]).max(axis=0, initial=0.0)
+        K = P.shape[1]
+        gaps = np.zeros((K, K))
+        for k in range(K):   # pair by pair: no (n, K, K) temporary
+            for m in range(k + 1, K):
+                gaps[k, m] = gaps[m, k] = np.abs(P[:, k] - P[:, m]).max(initial=0.0)
+        return gaps
 
     def loglike(self, params) -> float:
         """The weighted log-likelihood at ``params``."""

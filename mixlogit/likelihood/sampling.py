@@ -53,7 +53,7 @@ def subset_decision_makers(data: ChoiceData, units: np.ndarray) -> ChoiceData:
     units = np.asarray(units)
     sits = np.flatnonzero(np.isin(data.decision_maker_of_situation, units))
     first = np.asarray(data.situation_start)[sits]
-    n_alt = np.diff(np.append(data.situation_start, data.n_rows))[sits]
+    n_alt = data.n_alternatives[sits]
     offset = np.repeat(np.cumsum(n_alt) - n_alt, n_alt)
     rows = np.arange(int(n_alt.sum())) - offset + np.repeat(first, n_alt)
     dm_of_row = np.repeat(np.asarray(data.decision_maker_of_situation)[sits], n_alt)
